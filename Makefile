@@ -1,0 +1,38 @@
+# drugradar: the two commands are `make demo` and `make test` (see README.md).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/drugradar load vocab --data $(DATA)/vocab
+	$(BIN)/drugradar stats
+	$(BIN)/drugradar resolve Imlygic
+	$(BIN)/drugradar resolve pembrolizumub
+	$(BIN)/drugradar resolve "niraparib tosylate"
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -n 2 --backend=sqlite --backend=postgresql --pg-url=$(PG_URL) $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py --data $(DATA)/vocab --pg-url=$(PG_URL) --out bench/results.json
+
+clean:
+	rm -rf $(VENV) drugradar.db drugradar.db-wal drugradar.db-shm

@@ -1,0 +1,188 @@
+"""The command line: thin commands over the core library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from drugradar.dictionary import load_vocab
+from drugradar.dictionary.ingest import ReleaseReport
+from drugradar.dictionary.load import ReleaseHook
+from drugradar.resolve import Resolver
+from drugradar.sources.registry import Release
+from drugradar.stats import collect
+from drugradar.store import make_engine, migrate
+from drugradar.store.schema import quarantine
+
+app = typer.Typer(help="drugradar: open drug R&D intelligence.", no_args_is_help=True)
+load_app = typer.Typer(help="Load public data into the database.", no_args_is_help=True)
+app.add_typer(load_app, name="load")
+console = Console()
+err = Console(stderr=True)
+DEFAULT_DATA = Path("../shared/data")
+
+
+class _State:
+    db: str | None = None
+
+
+state = _State()
+
+
+@app.callback()
+def _main(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (default: $DRUGRADAR_DB or sqlite:///drugradar.db)"),
+    ] = None,
+) -> None:
+    state.db = db
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    engine = make_engine(state.db)
+    migrate(engine)
+    return engine
+
+
+class _ProgressHook(ReleaseHook):
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: object = None
+
+    def start(self, release: Release):  # type: ignore[no-untyped-def]
+        self.task = self.progress.add_task(f"{release.spec.name}: {release.label}", total=None)
+        return lambda n: self.progress.advance(self.task, n)  # type: ignore[arg-type]
+
+    def done(self, report: ReleaseReport) -> None:
+        desc = f"{report.source}: {report.label} — {report.status}"
+        if report.status == "done":
+            desc += (
+                f" ({report.n_records:,} records: +{report.n_added:,} ~{report.n_changed:,}"
+                f" -{report.n_removed:,}; {report.n_quarantined:,} quarantined)"
+            )
+        elif report.message:
+            desc += f" ({report.message})"
+        self.progress.update(self.task, description=desc, total=1, completed=1)  # type: ignore[arg-type]
+
+    def building(self) -> None:
+        self.task = self.progress.add_task("building the dictionary", total=None)
+
+
+@load_app.command("vocab")
+def load_vocab_cmd(
+    data: Annotated[Path, typer.Option("--data", help="The vocab/ folder")] = DEFAULT_DATA
+    / "vocab",
+    force: Annotated[bool, typer.Option(help="Reload files already loaded")] = False,
+) -> None:
+    """Load UNII, DrugBank, DrugCentral and DrugBank targets, then build the dictionary."""
+    if not data.is_dir():
+        err.print(f"The folder {data} does not exist: pass --data pointing at shared/data/vocab.")
+        raise typer.Exit(2)
+    engine = _engine()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        summary = load_vocab(engine, data, force=force, hook=_ProgressHook(progress))
+    console.print(
+        f"Loaded {summary.n_loaded:,} records from "
+        f"{sum(r.status == 'done' for r in summary.releases)} releases "
+        f"({sum(r.status == 'skipped' for r in summary.releases)} skipped, "
+        f"{summary.n_quarantined:,} rows quarantined)."
+    )
+    if summary.rebuilt:
+        parts = [
+            f"{name} +{c.inserted:,} ~{c.updated:,} -{c.deleted:,}"
+            for name, c in summary.tables.items()
+        ]
+        console.print("Dictionary updated: " + "; ".join(parts))
+    else:
+        console.print("Dictionary unchanged.")
+
+
+@app.command()
+def resolve(
+    name: Annotated[str, typer.Argument(help="Any drug name: INN, brand, code, salt, typo")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    threshold: Annotated[float, typer.Option(help="Fuzzy score threshold (0-100)")] = 85.0,
+) -> None:
+    """Find the drug a name means, and say which alias matched."""
+    res = Resolver(_engine(), threshold=threshold).resolve(name)
+    if as_json:
+        sys.stdout.write(orjson.dumps(res.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    console.print(res.message)
+    if len(res.matches) > 1:
+        table = Table("drug id", "preferred name", "matched alias", "type", "score", "source")
+        for m in res.matches:
+            table.add_row(
+                m.drug_id, m.preferred_name, m.matched_alias, m.alias_type, f"{m.score:g}", m.source
+            )
+        console.print(table)
+    if not res.matches:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats() -> None:
+    """Print what the database holds."""
+    s = collect(_engine())
+    table = Table("what", "count", title="drugradar dictionary")
+    table.add_row("drugs", f"{s.drugs:,}")
+    table.add_row("names (synonyms)", f"{s.synonyms:,}")
+    for t, n in sorted(s.synonyms_by_type.items(), key=lambda x: -x[1]):
+        table.add_row(f"  {t}", f"{n:,}")
+    table.add_row("salt / hydrate forms", f"{s.salt_forms:,}")
+    for m, n in sorted(s.modalities.items(), key=lambda x: -x[1]):
+        table.add_row(f"  modality: {m}", f"{n:,}")
+    table.add_row("targets", f"{s.targets:,}")
+    table.add_row("drug-target links", f"{s.drug_targets:,}")
+    table.add_row("drug indications", f"{s.indications:,}")
+    table.add_row("pharmacologic classes", f"{s.classes:,}")
+    table.add_row("quarantined rows", f"{s.quarantined:,}")
+    console.print(table)
+    rel = Table("source", "release", "date", "records", title="loaded releases")
+    for src, f, d, n in s.releases:
+        rel.add_row(src, f, d, f"{n:,}")
+    console.print(rel)
+
+
+@app.command("quarantine")
+def quarantine_cmd(limit: Annotated[int, typer.Option(help="Rows to show")] = 20) -> None:
+    """List rows that were set aside during loads, with file, line and reason."""
+    engine = _engine()
+    q = quarantine.c
+    table = Table("source", "file", "line", "record", "field", "reason")
+    with engine.connect() as conn:
+        for r in conn.execute(select(quarantine).order_by(q.id).limit(limit)):
+            table.add_row(
+                r.source, r.file_name, str(r.line or ""), r.record_id or "", r.field or "", r.reason
+            )
+    console.print(table)
+
+
+@app.command()
+def upgrade() -> None:
+    """Create or upgrade the database schema (every command also does this)."""
+    _engine()
+    console.print("Schema is up to date.")
+
+
+def main() -> None:
+    try:
+        app()
+    except Exception as exc:  # one clear sentence, not a traceback
+        err.print(f"drugradar: {type(exc).__name__}: {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

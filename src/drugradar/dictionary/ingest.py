@@ -1,0 +1,252 @@
+"""Store one source release: every record versioned by content hash, changes kept as history.
+
+A release is loaded in one transaction, so a load killed halfway leaves nothing behind and the
+next run simply loads it again (no duplicates). Unchanged records cost one hash comparison.
+Loading the same files again is recognised by their SHA-256 and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+
+from drugradar.sources.base import Record, Rejected
+from drugradar.sources.registry import Release
+from drugradar.store.sync import chunks
+from drugradar.store.schema import quarantine, record_change, source_record, source_release
+
+
+
+@dataclass(slots=True)
+class ReleaseReport:
+    source: str
+    label: str
+    release_date: date
+    status: str  # done, skipped, failed
+    message: str = ""
+    n_records: int = 0
+    n_added: int = 0
+    n_changed: int = 0
+    n_removed: int = 0
+    n_quarantined: int = 0
+    quarantined: list[Rejected] = field(default_factory=list)
+
+
+def content_hash(data: Any) -> str:
+    return hashlib.sha1(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def files_sha256(release: Release) -> str:
+    h = hashlib.sha256()
+    for p in release.paths:
+        h.update(p.name.encode())
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def _dump(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(field, old, new)`` per changed field; for lists, the items removed and the items added."""
+    out = []
+    for key in sorted(old.keys() | new.keys()):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, list) and isinstance(b, list):
+            sa = {_dump(x) for x in a}
+            sb = {_dump(x) for x in b}
+            removed = [x for x in a if _dump(x) not in sb]
+            added = [x for x in b if _dump(x) not in sa]
+            if removed or added:
+                out.append((key, _dump(removed), _dump(added)))
+        else:
+            out.append((key, _dump(a), _dump(b)))
+    return out
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_release(
+    engine: Engine,
+    release: Release,
+    *,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ReleaseReport:
+    """Parse and store one release; return what it added, changed, removed and quarantined."""
+    spec = release.spec
+    report = ReleaseReport(spec.name, release.label, release.release_date, "done")
+    sha = files_sha256(release)
+    with engine.begin() as conn:
+        prior = conn.execute(
+            select(source_release.c.id, source_release.c.status).where(
+                source_release.c.source == spec.name, source_release.c.sha256 == sha
+            )
+        ).first()
+        newest = conn.execute(
+            select(func.max(source_release.c.release_date)).where(
+                source_release.c.source == spec.name, source_release.c.status == "done"
+            )
+        ).scalar()
+    if prior is not None and prior.status == "done" and not force:
+        report.status, report.message = "skipped", "already loaded (same file contents)"
+        return report
+    if newest is not None and release.release_date < newest and not force:
+        report.status = "skipped"
+        report.message = f"older than the loaded release of {newest.isoformat()}"
+        return report
+    try:
+        with engine.begin() as conn:
+            if prior is not None:
+                conn.execute(delete(quarantine).where(quarantine.c.release_id == prior.id))
+                conn.execute(delete(source_release).where(source_release.c.id == prior.id))
+            release_id = conn.execute(
+                insert(source_release).values(
+                    source=spec.name, file_name=release.label, sha256=sha,
+                    release_date=release.release_date, status="running", started_at=_now(),
+                    n_records=0, n_added=0, n_changed=0, n_removed=0, n_quarantined=0,
+                )  # fmt: skip
+            ).inserted_primary_key[0]
+            _store(conn, release, release_id, report, progress)
+            conn.execute(
+                update(source_release)
+                .where(source_release.c.id == release_id)
+                .values(
+                    status="done", finished_at=_now(), n_records=report.n_records,
+                    n_added=report.n_added, n_changed=report.n_changed,
+                    n_removed=report.n_removed, n_quarantined=report.n_quarantined,
+                )  # fmt: skip
+            )
+    except Exception as exc:  # recorded, then re-raised: a failed load is visible, never silent
+        if prior is None:
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(source_release).values(
+                        source=spec.name, file_name=release.label, sha256=sha,
+                        release_date=release.release_date, status="failed", started_at=_now(),
+                        finished_at=_now(), n_records=0, n_added=0, n_changed=0, n_removed=0,
+                        n_quarantined=0,
+                    )  # fmt: skip
+                )
+        report.status, report.message = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    return report
+
+
+def _store(
+    conn: Connection,
+    release: Release,
+    release_id: int,
+    report: ReleaseReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    spec = release.spec
+    src = source_record.c
+    existing: dict[str, tuple[str, bool]] = {
+        r.record_id: (r.content_hash, r.removed)
+        for r in conn.execute(
+            select(src.record_id, src.content_hash, src.removed).where(src.source == spec.name)
+        )
+    }
+    seen: set[str] = set()
+    added: list[dict[str, Any]] = []
+    changed: list[tuple[Record, str]] = []
+    for item in spec.parse(release.paths):
+        if isinstance(item, Rejected):
+            report.quarantined.append(item)
+            continue
+        if item.record_id in seen:
+            report.quarantined.append(
+                Rejected(release.label, None, "duplicate record id in this release",
+                         record_id=item.record_id)  # fmt: skip
+            )
+            continue
+        seen.add(item.record_id)
+        report.n_records += 1
+        if progress and report.n_records % 1000 == 0:
+            progress(1000)
+        h = content_hash(item.data)
+        old = existing.get(item.record_id)
+        if old is None:
+            added.append(
+                {"source": spec.name, "record_id": item.record_id, "content_hash": h,
+                 "data": _dump(item.data), "source_date": release.release_date,
+                 "licence": spec.licence, "first_release_id": release_id,
+                 "changed_release_id": release_id, "removed": False}  # fmt: skip
+            )
+        elif old[0] != h or old[1]:
+            changed.append((item, h))
+    for batch in chunks(added):
+        conn.execute(insert(source_record), batch)
+    report.n_added = len(added)
+    first_release = not existing
+    changes: list[dict[str, Any]] = []
+    if not first_release:
+        changes += [
+            {"release_id": release_id, "source": spec.name, "record_id": r["record_id"],
+             "change": "added", "field": None, "old_value": None, "new_value": None}
+            for r in added
+        ]  # fmt: skip
+    for batch in chunks(changed):
+        ids = [rec.record_id for rec, _ in batch]
+        old_data = {
+            r.record_id: orjson.loads(r.data)
+            for r in conn.execute(
+                select(src.record_id, src.data).where(
+                    and_(src.source == spec.name, src.record_id.in_(ids))
+                )
+            )
+        }
+        for rec, _ in batch:
+            for fname, a, b in field_changes(old_data.get(rec.record_id, {}), rec.data):
+                changes.append(
+                    {"release_id": release_id, "source": spec.name, "record_id": rec.record_id,
+                     "change": "changed", "field": fname, "old_value": a, "new_value": b}
+                )  # fmt: skip
+        conn.execute(
+            update(source_record)
+            .where(src.source == spec.name, src.record_id == bindparam("rid"))
+            .values(
+                content_hash=bindparam("h"), data=bindparam("d"), source_date=release.release_date,
+                changed_release_id=release_id, removed=False,
+            ),  # fmt: skip
+            [{"rid": rec.record_id, "h": h, "d": _dump(rec.data)} for rec, h in batch],
+        )
+    report.n_changed = len(changed)
+    gone = [rid for rid, (_, removed) in existing.items() if not removed and rid not in seen]
+    for batch in chunks(gone):
+        conn.execute(
+            update(source_record)
+            .where(src.source == spec.name, src.record_id.in_(batch))
+            .values(removed=True, changed_release_id=release_id)
+        )
+        changes += [
+            {"release_id": release_id, "source": spec.name, "record_id": rid,
+             "change": "removed", "field": None, "old_value": None, "new_value": None}
+            for rid in batch
+        ]  # fmt: skip
+    report.n_removed = len(gone)
+    for batch in chunks(changes):
+        conn.execute(insert(record_change), batch)
+    rows = [
+        {"release_id": release_id, "source": spec.name, "file_name": q.file_name, "line": q.line,
+         "record_id": q.record_id, "field": q.field, "reason": q.reason,
+         "raw": (q.raw or "")[:2000]}
+        for q in report.quarantined
+    ]  # fmt: skip
+    for batch in chunks(rows):
+        conn.execute(insert(quarantine), batch)
+    report.n_quarantined = len(rows)

@@ -1,0 +1,125 @@
+"""``drugradar load vocab``: every release in date order, then the dictionary rebuilt in place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from drugradar.dictionary.build import build
+from drugradar.dictionary.ingest import ReleaseReport, load_release
+from drugradar.sources.registry import Release, vocab_releases
+from drugradar.store.schema import (
+    drug,
+    drug_class,
+    drug_indication,
+    drug_target,
+    drug_xref,
+    meta,
+    salt_form,
+    source_release,
+    synonym,
+    target,
+)
+from drugradar.store.sync import SyncCounts, sync_rows
+
+BUILT_KEY = "dictionary_built_from_release"
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    releases: list[ReleaseReport] = field(default_factory=list)
+    rebuilt: bool = False
+    tables: dict[str, SyncCounts] = field(default_factory=dict)
+
+    @property
+    def n_loaded(self) -> int:
+        return sum(r.n_records for r in self.releases if r.status == "done")
+
+    @property
+    def n_quarantined(self) -> int:
+        return sum(r.n_quarantined for r in self.releases if r.status == "done")
+
+
+class ReleaseHook:
+    """What a caller (the CLI's progress bar) is told as the load goes."""
+
+    def start(self, release: Release) -> Callable[[int], None] | None:
+        return None
+
+    def done(self, report: ReleaseReport) -> None:
+        return None
+
+    def building(self) -> None:
+        return None
+
+
+def load_vocab(
+    engine: Engine, folder: Path, *, force: bool = False, hook: ReleaseHook | None = None
+) -> LoadSummary:
+    """Load every vocabulary release under ``folder``; rebuild the dictionary if anything changed."""
+    hook = hook or ReleaseHook()
+    releases = vocab_releases(folder)
+    if not releases:
+        raise FileNotFoundError(f"no vocabulary files found under {folder}")
+    summary = LoadSummary()
+    for release in releases:
+        report = load_release(engine, release, force=force, progress=hook.start(release))
+        summary.releases.append(report)
+        hook.done(report)
+    if force or _stale(engine):
+        hook.building()
+        summary.tables = rebuild(engine)
+        summary.rebuilt = True
+    return summary
+
+
+def _stale(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        newest = conn.execute(
+            select(func.max(source_release.c.id)).where(source_release.c.status == "done")
+        ).scalar()
+        built = conn.execute(select(meta.c.value).where(meta.c.key == BUILT_KEY)).scalar()
+    return newest is not None and str(newest) != built
+
+
+def rebuild(engine: Engine) -> dict[str, SyncCounts]:
+    """Rebuild the dictionary from the stored source records, updating tables in place."""
+    with engine.begin() as conn:
+        d = build(conn)
+        counts = {
+            "drug": sync_rows(conn, drug, d.drug, ["id"], retire_column="retired"),
+            "target": sync_rows(conn, target, list(d.target.values()), ["id"]),
+            "drug_xref": sync_rows(
+                conn, drug_xref, d.xref, ["drug_id", "namespace", "value", "source"]
+            ),
+            "synonym": sync_rows(
+                conn,
+                synonym,
+                d.synonym,
+                ["drug_id", "norm_key", "name", "alias_type", "form", "source",
+                 "source_record_id", "source_date", "combination"],
+                surrogate="id",
+            ),  # fmt: skip
+            "salt_form": sync_rows(conn, salt_form, d.salt_form, ["unii"]),
+            "drug_target": sync_rows(
+                conn, drug_target, list(d.drug_target.values()), ["drug_id", "target_id", "source"]
+            ),
+            "drug_indication": sync_rows(
+                conn, drug_indication, list(d.indication.values()), ["drug_id", "name", "source"]
+            ),
+            "drug_class": sync_rows(
+                conn,
+                drug_class,
+                list(d.drug_class.values()),
+                ["drug_id", "name", "class_type", "source"],
+            ),
+        }
+        newest = conn.execute(
+            select(func.max(source_release.c.id)).where(source_release.c.status == "done")
+        ).scalar()
+        conn.execute(meta.delete().where(meta.c.key == BUILT_KEY))
+        conn.execute(meta.insert().values(key=BUILT_KEY, value=str(newest)))
+    return counts

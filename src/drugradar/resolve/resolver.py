@@ -1,0 +1,236 @@
+"""Resolve any name to drugs, saying which alias matched, of what type, with what score.
+
+Steps, first that finds something wins:
+1. exact: the query's normalized key equals an alias's key (score 100; a brand of a combination
+   product that merely contains the drug scores 90);
+2. salt: the query names a salt or hydrate form not in the dictionary; its parent's name matches
+   (``pembrolizumab hydrochloride`` -> pembrolizumab; score 95);
+3. fuzzy: rapidfuzz ratio against names (not codes or identifiers: a one-character change in a
+   code is another compound), candidates blocked by first/last letter and length; score = ratio,
+   kept when >= the threshold (default 85).
+Several drugs at the top score make the answer ``ambiguous``; nothing gives the closest names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import Engine, func, select
+
+from drugradar.resolve.salts import strip_salt
+from drugradar.model import ALIAS_RANK, AliasType
+from drugradar.resolve.normalize import norm_key
+from drugradar.store.schema import drug, synonym
+
+FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
+EXACT, SALT, FUZZY = "exact", "salt", "fuzzy"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    drug_id: str
+    preferred_name: str
+    matched_alias: str
+    alias_type: str
+    score: float
+    source: str
+    match_kind: str  # exact, salt, fuzzy
+    salt_form: str | None = None  # the UNII of the salt form the alias belongs to
+
+
+@dataclass(slots=True)
+class Resolution:
+    query: str
+    matches: list[Match] = field(default_factory=list)
+    ambiguous: bool = False
+    closest: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+    @property
+    def message(self) -> str:
+        if self.matches:
+            b = self.matches[0]
+            how = f"{b.match_kind} match on {b.alias_type} alias '{b.matched_alias}'"
+            head = f"'{self.query}' -> {b.preferred_name} ({b.drug_id}), {how}, score {b.score:g}"
+            return head + (f"; ambiguous: {len(self.matches)} candidates" if self.ambiguous else "")
+        tail = f" Closest names: {', '.join(self.closest)}." if self.closest else ""
+        return f"No drug matches '{self.query}'.{tail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "matches": [asdict(m) for m in self.matches],
+            "ambiguous": self.ambiguous,
+            "closest": self.closest,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Alias:
+    drug_id: str
+    name: str
+    alias_type: str
+    source: str
+    form: str | None
+    combination: bool
+    preferred_name: str
+
+
+class FuzzyIndex:
+    """Normalized name keys, blocked by (first letter, length) and (last letter, length)."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self.by_first: dict[tuple[str, int], list[str]] = defaultdict(list)
+        self.by_last: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for k in keys:
+            self.by_first[(k[0], len(k))].append(k)
+            self.by_last[(k[-1], len(k))].append(k)
+
+    def candidates(self, key: str, slack: int) -> list[str]:
+        n = len(key)
+        out: set[str] = set()
+        for size in range(max(1, n - slack), n + slack + 1):
+            out.update(self.by_first.get((key[0], size), ()))
+            out.update(self.by_last.get((key[-1], size), ()))
+        return list(out)
+
+    def search(self, key: str, cutoff: float, limit: int) -> list[tuple[str, float]]:
+        slack = max(2, len(key) // 4)
+        cands = self.candidates(key, slack)
+        found = process.extract(key, cands, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)
+        return [(k, float(s)) for k, s, _ in found]
+
+
+class Resolver:
+    """Resolve names against the dictionary in ``engine`` (one instance can serve many calls)."""
+
+    def __init__(self, engine: Engine, *, threshold: float = 85.0, limit: int = 5) -> None:
+        self.engine = engine
+        self.threshold = threshold
+        self.limit = limit
+        self._fuzzy: FuzzyIndex | None = None
+
+    # -- public ----------------------------------------------------------------------------
+    def resolve(self, name: str) -> Resolution:
+        return self.resolve_many([name])[0]
+
+    def resolve_many(self, names: Sequence[str], *, fuzzy: bool = True) -> list[Resolution]:
+        """Resolve a batch: exact keys in a few queries, fuzzy only for what is left."""
+        keys = [norm_key(n) for n in names]
+        found = self._aliases(set(k for k in keys if k))
+        out: list[Resolution] = []
+        pending: list[tuple[Resolution, str]] = []
+        for name, key in zip(names, keys, strict=True):
+            res = Resolution(query=name)
+            if key in found:
+                self._rank(res, name, [(a, EXACT, 100.0) for a in found[key]])
+            else:
+                pending.append((res, key))
+            out.append(res)
+        salt_keys: dict[str, str] = {}
+        for res, _ in pending:
+            stripped = strip_salt(res.query)
+            if stripped:
+                salt_keys[res.query] = norm_key(stripped[0])
+        salt_found = self._aliases(set(salt_keys.values())) if salt_keys else {}
+        for res, key in pending:
+            skey = salt_keys.get(res.query)
+            if skey and skey in salt_found:
+                self._rank(res, res.query, [(a, SALT, 95.0) for a in salt_found[skey]])
+            elif fuzzy and key:
+                self._fuzzy_resolve(res, key)
+        return out
+
+    # -- steps -----------------------------------------------------------------------------
+    def _aliases(self, keys: set[str]) -> dict[str, list[_Alias]]:
+        out: dict[str, list[_Alias]] = defaultdict(list)
+        s = synonym.c
+        stmt = select(
+            s.norm_key, s.drug_id, s.name, s.alias_type, s.source, s.form, s.combination,
+            drug.c.preferred_name,
+        ).join(drug, drug.c.id == s.drug_id)  # fmt: skip
+        key_list = sorted(keys)
+        with self.engine.connect() as conn:
+            for i in range(0, len(key_list), 500):
+                batch = key_list[i : i + 500]
+                for r in conn.execute(stmt.where(s.norm_key.in_(batch))):
+                    out[r.norm_key].append(
+                        _Alias(r.drug_id, r.name, r.alias_type, r.source, r.form,
+                               bool(r.combination), r.preferred_name)  # fmt: skip
+                    )
+        return out
+
+    def _rank(self, res: Resolution, query: str, hits: list[tuple[_Alias, str, float]]) -> None:
+        """One match per drug (its best alias), best first; several drugs at the top: ambiguous."""
+        per_drug: dict[str, list[tuple[_Alias, str, float]]] = defaultdict(list)
+        for hit in hits:
+            per_drug[hit[0].drug_id].append(hit)
+        q = query.strip().lower()
+
+        def alias_order(h: tuple[_Alias, str, float]) -> tuple[Any, ...]:
+            a, _, score = h
+            return (-self._score(a, score), a.form is not None,
+                    ALIAS_RANK[AliasType(a.alias_type)], a.name.lower() != q, a.name)  # fmt: skip
+
+        ranked = []
+        for did, dh in per_drug.items():
+            best = min(dh, key=alias_order)
+            support = len({(h[0].source, h[0].name) for h in dh})
+            ranked.append((alias_order(best)[:3], -support, did, best))
+        ranked.sort(key=lambda t: (t[0], t[1], t[2]))
+        for _, _, _, (a, kind, score) in ranked[: self.limit]:
+            res.matches.append(
+                Match(a.drug_id, a.preferred_name, a.name, a.alias_type, self._score(a, score),
+                      a.source, kind, a.form)  # fmt: skip
+            )
+        top = res.matches[0].score if res.matches else 0
+        res.ambiguous = sum(1 for m in res.matches if top - m.score < 3) > 1
+
+    @staticmethod
+    def _score(a: _Alias, score: float) -> float:
+        return min(score, 90.0) if a.combination else score
+
+    def fuzzy_index(self) -> FuzzyIndex:
+        if self._fuzzy is None:
+            s = synonym.c
+            stmt = (
+                select(s.norm_key)
+                .where(s.alias_type.in_(FUZZY_TYPES), func.length(s.norm_key).between(4, 60))
+                .distinct()
+            )
+            with self.engine.connect() as conn:
+                self._fuzzy = FuzzyIndex(conn.execute(stmt).scalars())
+        return self._fuzzy
+
+    def _fuzzy_resolve(self, res: Resolution, key: str) -> None:
+        if len(key) < 4:
+            return
+        index = self.fuzzy_index()
+        hits = index.search(key, self.threshold, self.limit * 2)
+        if hits:
+            found = self._aliases({k for k, _ in hits})
+            scored = [
+                (a, FUZZY, round(score, 1))
+                for k, score in hits
+                for a in found.get(k, [])
+                if a.alias_type in FUZZY_TYPES
+            ]
+            self._rank(res, res.query, scored)
+            return
+        near = index.search(key, 60.0, self.limit)
+        if near:
+            found = self._aliases({k for k, _ in near})
+            names: list[str] = []
+            for k, _ in near:
+                for a in found.get(k, [])[:1]:
+                    label = f"{a.name} ({a.preferred_name})" if a.name != a.preferred_name else a.name
+                    if label not in names:
+                        names.append(label)
+            res.closest = names

@@ -1,0 +1,1 @@
+"""One module per source. Each has a pure ``parse(paths)``; fetching (live) is kept apart."""

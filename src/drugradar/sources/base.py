@@ -1,0 +1,105 @@
+"""What every source parser shares: records, quarantined rows, file reading, release dates.
+
+A parser is pure: ``parse(paths) -> Iterator[Record | Rejected]``. It never touches the database;
+``dictionary.ingest`` stores what it yields. Bad input is yielded as ``Rejected`` (file, line,
+field, reason), never raised, so one malformed row cannot stop a load.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+JSONDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One source record: its id in the source and its parsed content (JSON-serialisable)."""
+
+    record_id: str
+    data: JSONDict
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A row that could not be read; it goes to the quarantine table, the load goes on."""
+
+    file_name: str
+    line: int | None
+    reason: str
+    field: str | None = None
+    record_id: str | None = None
+    raw: str | None = None
+
+
+Parsed = Record | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A source the dictionary loads: its name, licence, the files of one release, its parser."""
+
+    name: str
+    licence: str
+    title: str
+    parse: Callable[[Sequence[Path]], Iterator[Parsed]]
+
+
+def open_bytes(path: Path) -> io.BufferedIOBase:
+    """The file's bytes, gunzipped on the fly when it is ``.gz`` (never unpacked to disk)."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def decoded_lines(path: Path) -> Iterator[tuple[int, str | None, bytes]]:
+    """``(line number, text or None when not UTF-8, raw bytes)`` for each line of the file."""
+    with open_bytes(path) as fh:
+        for n, raw in enumerate(fh, start=1):
+            raw = raw.rstrip(b"\r\n")
+            try:
+                yield n, raw.decode("utf-8"), raw
+            except UnicodeDecodeError:
+                yield n, None, raw
+
+
+def csv_rows(
+    path: Path, delimiter: str | None = None
+) -> Iterator[tuple[int, list[str] | None, str]]:
+    """``(line, fields or None when undecodable, raw text)`` for a CSV/TSV with quoted fields."""
+    delim = delimiter
+    for n, text, raw in decoded_lines(path):
+        if text is None:
+            yield n, None, raw.decode("utf-8", "replace")
+            continue
+        if delim is None:
+            delim = ";" if text.count(";") > text.count(",") else ","
+        try:
+            fields = next(csv.reader([text], delimiter=delim))
+        except (csv.Error, StopIteration):
+            yield n, None, text
+            continue
+        yield n, fields, text
+
+
+_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
+
+
+def date_in_name(name: str) -> date | None:
+    """``'drugbank_vocabulary_2023-08_x.csv.gz'`` -> 2023-08-01."""
+    m = _DATE_IN_NAME.search(name)
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        return None

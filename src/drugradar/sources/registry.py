@@ -1,0 +1,72 @@
+"""Which files of a vocabulary folder belong to which source, and each release's date.
+
+A release's date comes from the file name when it has one (``…_2023-08_….csv.gz``), else from
+``data/release_dates.csv`` (files whose name carries only a version), else the file's mtime.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+
+from drugradar.sources import drugbank, drugbank_targets, drugcentral, unii
+from drugradar.sources.base import SourceSpec, date_in_name
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    spec: SourceSpec
+    label: str  # file or folder name shown to people
+    paths: tuple[Path, ...]
+    release_date: date
+
+
+def _known_dates() -> dict[str, date]:
+    text = resources.files("drugradar").joinpath("data/release_dates.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {r["file_name"]: date.fromisoformat(r["release_date"]) for r in rows}
+
+
+def release_date(path: Path) -> date:
+    found = date_in_name(path.name) or _known_dates().get(path.name)
+    if found:
+        return found
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date()
+
+
+def vocab_releases(folder: Path) -> list[Release]:
+    """Every release found under a ``vocab/`` folder, oldest first within each source."""
+    out: list[Release] = []
+    for p in sorted((folder / "unii").glob("UNII_Names*.txt*")):
+        out.append(Release(unii.SPEC, p.name, (p,), release_date(p)))
+    for p in sorted((folder / "drugbank-vocabulary").glob("*.csv*")):
+        out.append(Release(drugbank.SPEC, p.name, (p,), release_date(p)))
+    dc = folder / "drugcentral-2016"
+    files = drugcentral.release_files(dc)
+    if files:
+        out.append(Release(drugcentral.SPEC, dc.name, tuple(files), release_date(dc)))
+    for p in sorted((folder / "drugbank-targets").glob("*.csv")):
+        spec = (
+            drugbank_targets.ACTIVE_SPEC
+            if "pharmacologically_active" in p.name
+            else drugbank_targets.ALL_SPEC
+        )
+        out.append(Release(spec, p.name, (p,), release_date(p)))
+    order = {name: i for i, name in enumerate(SOURCE_ORDER)}
+    return sorted(out, key=lambda r: (order[r.spec.name], r.release_date, r.label))
+
+
+SOURCE_ORDER = ("unii", "drugbank", "drugcentral", "drugbank_targets", "drugbank_active_targets")
+SPECS = {
+    s.name: s
+    for s in (
+        unii.SPEC,
+        drugbank.SPEC,
+        drugcentral.SPEC,
+        drugbank_targets.ALL_SPEC,
+        drugbank_targets.ACTIVE_SPEC,
+    )
+}
