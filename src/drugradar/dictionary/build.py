@@ -25,9 +25,9 @@ from sqlalchemy import Connection, select
 
 from drugradar.dictionary.ids import drug_id
 from drugradar.dictionary.modality import Evidence, decide
-from drugradar.resolve.salts import strip_salt
+from drugradar.resolve.salts import parent_names, strip_salt
 from drugradar.model import AliasType
-from drugradar.resolve.normalize import norm_key, split_source_tag
+from drugradar.resolve.normalize import head_key, norm_key, split_source_tag
 from drugradar.store.schema import source_record
 
 A = AliasType
@@ -117,6 +117,7 @@ class Builder:
         self._syn_seen.add(seen_key)
         self.out.synonym.append(
             {"drug_id": did, "name": name[:1000], "norm_key": key[:1000],
+             "head_key": head_key(name) if atype in {A.OFFICIAL, A.INN} and not form else None,
              "alias_type": atype.value, "form": form, "combination": combination, **_prov(row)}
         )  # fmt: skip
 
@@ -126,15 +127,37 @@ class Builder:
     # -- UNII ------------------------------------------------------------------------------
     def unii(self, rows: list[SourceRow]) -> None:
         display_key: dict[str, str] = {}
+        official: dict[str, set[str]] = defaultdict(set)
         for row in rows:
             display_key.setdefault(norm_key(row.data["display"]), row.record_id)
+            for name, ntype in row.data["names"]:
+                base, tags = split_source_tag(name)
+                if ntype == "of" or "INN" in tags:
+                    official[norm_key(base)].add(row.record_id)
         parent_of: dict[str, tuple[str, list[str]]] = {}
         for row in rows:
             stripped = strip_salt(row.data["display"])
-            if stripped:
-                parent = display_key.get(norm_key(stripped[0]))
+            if not stripped:
+                continue
+            for cand in parent_names(row.data["display"]):
+                key = norm_key(cand)
+                parent = display_key.get(key)
+                if parent is None and len(official.get(key, ())) == 1:
+                    parent = next(iter(official[key]))
                 if parent and parent != row.record_id:
                     parent_of[row.record_id] = (parent, stripped[1])
+                    break
+        # a parent that is itself a salt form hands its children on to its own parent
+        chained: dict[str, tuple[str, list[str]]] = {}
+        for unii, (parent, stripped_words) in parent_of.items():
+            seen = {unii}
+            while parent in parent_of and parent not in seen:
+                seen.add(parent)
+                parent, more = parent_of[parent]
+                stripped_words = stripped_words + more
+            if parent not in parent_of:  # a cycle leaves both as drugs of their own
+                chained[unii] = (parent, stripped_words)
+        parent_of = chained
         for row in rows:  # parents first: every non-salt substance is a drug
             if row.record_id in parent_of:
                 continue

@@ -110,16 +110,21 @@ def load_release(
         return report
     try:
         with engine.begin() as conn:
-            if prior is not None:
-                conn.execute(delete(quarantine).where(quarantine.c.release_id == prior.id))
-                conn.execute(delete(source_release).where(source_release.c.id == prior.id))
-            release_id = conn.execute(
-                insert(source_release).values(
-                    source=spec.name, file_name=release.label, sha256=sha,
-                    release_date=release.release_date, status="running", started_at=_now(),
-                    n_records=0, n_added=0, n_changed=0, n_removed=0, n_quarantined=0,
-                )  # fmt: skip
-            ).inserted_primary_key[0]
+            fields = {"file_name": release.label, "release_date": release.release_date,
+                      "status": "running", "started_at": _now(), "finished_at": None}  # fmt: skip
+            if prior is not None:  # a retry or a forced reload re-uses the release's row
+                release_id = prior.id
+                conn.execute(delete(quarantine).where(quarantine.c.release_id == release_id))
+                conn.execute(
+                    update(source_release).where(source_release.c.id == release_id).values(fields)
+                )
+            else:
+                release_id = conn.execute(
+                    insert(source_release).values(
+                        source=spec.name, sha256=sha, n_records=0, n_added=0, n_changed=0,
+                        n_removed=0, n_quarantined=0, **fields,
+                    )  # fmt: skip
+                ).inserted_primary_key[0]
             _store(conn, release, release_id, report, progress)
             conn.execute(
                 update(source_release)

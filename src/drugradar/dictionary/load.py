@@ -65,8 +65,12 @@ def load_vocab(
     if not releases:
         raise FileNotFoundError(f"no vocabulary files found under {folder}")
     summary = LoadSummary()
+    newest = {r.spec.name: r for r in releases}  # sorted oldest first within each source
     for release in releases:
-        report = load_release(engine, release, force=force, progress=hook.start(release))
+        # --force re-reads only the newest release of a source: re-reading an older one would
+        # rewind the source's records to that date.
+        again = force and newest[release.spec.name] is release
+        report = load_release(engine, release, force=again, progress=hook.start(release))
         summary.releases.append(report)
         hook.done(report)
     if force or _stale(engine):
@@ -99,7 +103,7 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
                 conn,
                 synonym,
                 d.synonym,
-                ["drug_id", "norm_key", "name", "alias_type", "form", "source",
+                ["drug_id", "norm_key", "head_key", "name", "alias_type", "form", "source",
                  "source_record_id", "source_date", "combination"],
                 surrogate="id",
             ),  # fmt: skip

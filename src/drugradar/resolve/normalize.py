@@ -2,7 +2,8 @@
 
 Two names are "the same after normalization" when they differ only in case, punctuation, spaces,
 accents, trademark signs, Greek letters written as symbols or words (α = alpha = alfa, INN style),
-or a trailing source tag such as ``[INN]`` or ``[WHO-DD]`` (UNII names carry those).
+British spelling (sulphate = sulfate), or a trailing source tag such as ``[INN]`` or ``[WHO-DD]``
+(UNII names carry those). Stereo descriptors ``(+)``, ``(-)``, ``(±)`` are kept, as words.
 Spaces and hyphens are dropped entirely, so research codes match however they are written:
 ``MK-3475`` = ``MK3475`` = ``mk 3475``.
 """
@@ -24,6 +25,13 @@ _SOURCE_TAG = re.compile(r"\s*\[([^\[\]]{1,40})\]\s*$")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _ALPHA = re.compile(r"alpha")
 _SPACES = re.compile(r"\s+")
+# Stereo descriptors tell substances apart ("(+)-HU-210" is not "HU-210"), so they stay, as words.
+_STEREO = [
+    (re.compile(r"\(\s*\+\s*\)"), " dextro "),
+    (re.compile(r"\(\s*[-−]\s*\)"), " levo "),
+    (re.compile(r"\(\s*(?:±|\+/-|\+-)\s*\)"), " racemic "),
+]
+_SULPH = re.compile(r"sulph")
 
 
 def split_source_tag(name: str) -> tuple[str, list[str]]:
@@ -46,10 +54,12 @@ def clean_display(name: str) -> str:
 def norm_key(name: str) -> str:
     """The comparison key of a name (empty when the name has no letters or digits)."""
     text, _ = split_source_tag(_TRADEMARKS.sub(" ", name))
+    for pat, word in _STEREO:
+        text = pat.sub(word, text)
     text = "".join(GREEK.get(ch, ch) for ch in text.lower())
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _ALPHA.sub("alfa", text)
+    text = _SULPH.sub("sulf", _ALPHA.sub("alfa", text))
     return _NON_ALNUM.sub("", text)
 
 
@@ -57,3 +67,14 @@ def words(name: str) -> list[str]:
     """Lower-case word tokens (letters/digits), for rules that look at words, like salt stripping."""
     text = unicodedata.normalize("NFKD", name.lower())
     return [w for w in re.split(r"[^a-z0-9]+", text) if w]
+
+
+def head_key(name: str) -> str | None:
+    """The key of a multi-word name's first word (``talimogene`` of ``talimogene laherparepvec``),
+    for queries that give only the distinctive first word of an INN; ``None`` for one word."""
+    base, _ = split_source_tag(name)
+    parts = [w for w in re.split(r"[\s,]+", base.strip()) if w]
+    if len(parts) < 2:
+        return None
+    key = norm_key(parts[0])
+    return key if len(key) >= 5 else None

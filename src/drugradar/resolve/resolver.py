@@ -5,14 +5,21 @@ Steps, first that finds something wins:
    product that merely contains the drug scores 90);
 2. salt: the query names a salt or hydrate form not in the dictionary; its parent's name matches
    (``pembrolizumab hydrochloride`` -> pembrolizumab; score 95);
-3. fuzzy: rapidfuzz ratio against names (not codes or identifiers: a one-character change in a
+3. partial: a part of the query in parentheses, or the part outside them, matches exactly
+   (``pembrolizumab (MK-3475)``), or the query is the first word of a multi-word official name
+   (``talimogene`` -> talimogene laherparepvec); score 90;
+4. fuzzy: rapidfuzz ratio against names (not codes or identifiers: a one-character change in a
    code is another compound), candidates blocked by first/last letter and length; score = ratio,
    kept when >= the threshold (default 85).
-Several drugs at the top score make the answer ``ambiguous``; nothing gives the closest names.
+Among exact matches, an alias written exactly as the query beats one equal only after
+normalization (``E-3810`` vs ``E3810``), and official/INN names beat brands and codes, which beat
+other names. Several drugs still level at the top make the answer ``ambiguous``; when nothing
+matches, the answer gives the closest names.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,11 +30,13 @@ from sqlalchemy import Engine, func, select
 
 from drugradar.resolve.salts import strip_salt
 from drugradar.model import ALIAS_RANK, AliasType
-from drugradar.resolve.normalize import norm_key
+from drugradar.resolve.normalize import clean_display, norm_key, split_source_tag
 from drugradar.store.schema import drug, synonym
 
 FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
-EXACT, SALT, FUZZY = "exact", "salt", "fuzzy"
+EXACT, SALT, PARTIAL, FUZZY = "exact", "salt", "partial", "fuzzy"
+_TIER = {"official": 0, "inn": 0, "brand": 1, "code": 1}  # everything else: 2
+_PARENS = re.compile(r"[()\[\]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,50 +143,84 @@ class Resolver:
             else:
                 pending.append((res, key))
             out.append(res)
-        salt_keys: dict[str, str] = {}
-        for res, _ in pending:
-            stripped = strip_salt(res.query)
-            if stripped:
-                salt_keys[res.query] = norm_key(stripped[0])
-        salt_found = self._aliases(set(salt_keys.values())) if salt_keys else {}
+        self._salt_step(pending)
+        pending = [(res, key) for res, key in pending if not res.matches]
+        self._partial_step(pending)
         for res, key in pending:
-            skey = salt_keys.get(res.query)
-            if skey and skey in salt_found:
-                self._rank(res, res.query, [(a, SALT, 95.0) for a in salt_found[skey]])
-            elif fuzzy and key:
+            if fuzzy and key and not res.matches:
                 self._fuzzy_resolve(res, key)
         return out
 
     # -- steps -----------------------------------------------------------------------------
-    def _aliases(self, keys: set[str]) -> dict[str, list[_Alias]]:
+    def _aliases(self, keys: set[str], column: str = "norm_key") -> dict[str, list[_Alias]]:
+        """Aliases whose ``column`` (norm_key or head_key) is one of ``keys``, by key."""
         out: dict[str, list[_Alias]] = defaultdict(list)
         s = synonym.c
+        col = s[column]
         stmt = select(
-            s.norm_key, s.drug_id, s.name, s.alias_type, s.source, s.form, s.combination,
+            col.label("k"), s.drug_id, s.name, s.alias_type, s.source, s.form, s.combination,
             drug.c.preferred_name,
         ).join(drug, drug.c.id == s.drug_id)  # fmt: skip
         key_list = sorted(keys)
         with self.engine.connect() as conn:
             for i in range(0, len(key_list), 500):
                 batch = key_list[i : i + 500]
-                for r in conn.execute(stmt.where(s.norm_key.in_(batch))):
-                    out[r.norm_key].append(
+                for r in conn.execute(stmt.where(col.in_(batch))):
+                    out[r.k].append(
                         _Alias(r.drug_id, r.name, r.alias_type, r.source, r.form,
                                bool(r.combination), r.preferred_name)  # fmt: skip
                     )
         return out
 
+    def _salt_step(self, pending: list[tuple[Resolution, str]]) -> None:
+        salt_keys: dict[int, str] = {}
+        for i, (res, _) in enumerate(pending):
+            stripped = strip_salt(res.query)
+            if stripped:
+                salt_keys[i] = norm_key(stripped[0])
+        found = self._aliases(set(salt_keys.values())) if salt_keys else {}
+        for i, skey in salt_keys.items():
+            if skey in found:
+                res = pending[i][0]
+                self._rank(res, res.query, [(a, SALT, 95.0) for a in found[skey]])
+
+    def _partial_step(self, pending: list[tuple[Resolution, str]]) -> None:
+        parts: dict[int, list[str]] = {}
+        for i, (res, _) in enumerate(pending):
+            if _PARENS.search(res.query):
+                keys = [norm_key(p) for p in _PARENS.split(res.query)]
+                parts[i] = [k for k in keys if len(k) >= 3]
+        found = self._aliases({k for ks in parts.values() for k in ks})
+        for i, keys in parts.items():
+            for k in keys:
+                if k in found:
+                    res = pending[i][0]
+                    self._rank(res, res.query, [(a, PARTIAL, 90.0) for a in found[k]])
+                    break
+        heads = {key for res, key in pending if not res.matches and len(key) >= 5}
+        by_head = self._aliases(heads, column="head_key") if heads else {}
+        for res, key in pending:
+            if not res.matches and key in by_head:
+                self._rank(res, res.query, [(a, PARTIAL, 90.0) for a in by_head[key]])
+
     def _rank(self, res: Resolution, query: str, hits: list[tuple[_Alias, str, float]]) -> None:
-        """One match per drug (its best alias), best first; several drugs at the top: ambiguous."""
+        """One match per drug (its best alias), best first; several drugs level at the top make
+        the answer ambiguous."""
         per_drug: dict[str, list[tuple[_Alias, str, float]]] = defaultdict(list)
         for hit in hits:
             per_drug[hit[0].drug_id].append(hit)
-        q = query.strip().lower()
+        q = _literal(query)
 
         def alias_order(h: tuple[_Alias, str, float]) -> tuple[Any, ...]:
             a, _, score = h
-            return (-self._score(a, score), a.form is not None,
-                    ALIAS_RANK[AliasType(a.alias_type)], a.name.lower() != q, a.name)  # fmt: skip
+            return (
+                -self._score(a, score),
+                _literal(a.name) != q,
+                _TIER.get(a.alias_type, 2),
+                a.form is not None,
+                ALIAS_RANK[AliasType(a.alias_type)],
+                a.name,
+            )
 
         ranked = []
         for did, dh in per_drug.items():
@@ -190,8 +233,13 @@ class Resolver:
                 Match(a.drug_id, a.preferred_name, a.name, a.alias_type, self._score(a, score),
                       a.source, kind, a.form)  # fmt: skip
             )
-        top = res.matches[0].score if res.matches else 0
-        res.ambiguous = sum(1 for m in res.matches if top - m.score < 3) > 1
+        if not ranked:
+            return
+        top = ranked[0][0]
+        if kind_of(res) == FUZZY:
+            res.ambiguous = sum(1 for m in res.matches if res.matches[0].score - m.score < 3) > 1
+        else:
+            res.ambiguous = sum(1 for t in ranked if t[0] == top) > 1
 
     @staticmethod
     def _score(a: _Alias, score: float) -> float:
@@ -234,3 +282,12 @@ class Resolver:
                     if label not in names:
                         names.append(label)
             res.closest = names
+
+
+def kind_of(res: Resolution) -> str | None:
+    return res.matches[0].match_kind if res.matches else None
+
+
+def _literal(name: str) -> str:
+    """The name as written, up to case, trademark signs and a source tag."""
+    return clean_display(split_source_tag(name)[0]).lower()

@@ -32,6 +32,12 @@ _QUALIFIERS = set("""
 mono di tri tetra hemi sesqui hydrogen anhydrous form crystalline amorphous
 """.split())  # fmt: skip
 SALT_WORDS = frozenset(_ANIONS)
+# Inorganic ions: "sodium chloride", "lithium carbonate" are drugs of their own, not forms of
+# sodium or carbonate; an organic counter-ion left alone (procaine, arginine) is a real parent.
+_INORGANIC = frozenset("""
+sodium potassium calcium magnesium lithium zinc aluminum aluminium ammonium hydrogen chloride
+bromide iodide carbonate bicarbonate phosphate sulfate sulphate nitrate acetate citrate hydrate
+""".split())
 _STEREO = re.compile(r"^(?:[rsdl]|dl|rs|cis|trans|e|z)$")
 
 
@@ -47,6 +53,21 @@ def strip_salt(name: str) -> tuple[str, list[str]] | None:
         stripped.append(toks.pop())
     if not stripped or not any(t in SALT_WORDS for t in stripped):
         return None
+    if all(t in _INORGANIC for t in toks):
+        return None
     if _STEREO.match(toks[-1]) and len(toks) > 1:
         return None
     return " ".join(toks), list(reversed(stripped))
+
+
+def parent_names(name: str) -> list[str]:
+    """Names the parent of a salt may have: the stripped name, and for ``-ate`` anions of acids
+    the acid (``valproate sodium`` -> ``valproate``, ``valproic acid``)."""
+    stripped = strip_salt(name)
+    if not stripped:
+        return []
+    base = stripped[0]
+    out = [base]
+    if base.endswith("ate") and " " not in base:
+        out.append(base[:-3] + "ic acid")
+    return out

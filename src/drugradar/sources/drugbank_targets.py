@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec, csv_rows
 
@@ -18,7 +19,8 @@ LICENCE = "CC BY-NC 4.0 (DrugBank, non-commercial)"
 
 
 def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
-    """One ``Record`` per target polypeptide ID."""
+    """One ``Record`` per target polypeptide ID (a target's drugs may span several rows)."""
+    targets: dict[str, dict[str, Any]] = {}
     for path in paths:
         fname = path.name
         header: list[str] | None = None
@@ -38,18 +40,15 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
             if not tid:
                 yield Rejected(fname, n, "empty target ID", field="ID", raw=raw)
                 continue
-            drugs = sorted(set(_DBID.findall(row.get("drug ids", ""))))
-            yield Record(
+            cur = targets.setdefault(
                 tid,
-                {
-                    "name": row.get("name") or None,
-                    "gene": row.get("gene name") or None,
-                    "uniprot": row.get("uniprot id") or None,
-                    "organism": row.get("species") or None,
-                    "drugs": drugs,
-                },
-            )
-
+                {"name": row.get("name") or None, "gene": row.get("gene name") or None,
+                 "uniprot": row.get("uniprot id") or None, "organism": row.get("species") or None,
+                 "drugs": set()},
+            )  # fmt: skip
+            cur["drugs"].update(_DBID.findall(row.get("drug ids", "")))
+    for tid, rec in targets.items():
+        yield Record(tid, {**rec, "drugs": sorted(rec["drugs"])})
 
 ALL_SPEC = SourceSpec(
     name="drugbank_targets",

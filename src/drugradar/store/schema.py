@@ -133,11 +133,13 @@ synonym = Table(
     Column("drug_id", String(16), ForeignKey("drug.id"), nullable=False, index=True),
     Column("name", String(1000), nullable=False),
     Column("norm_key", String(1000), nullable=False),
+    Column("head_key", String(200)),  # first word's key, for official/INN multi-word names
     Column("alias_type", String(20), nullable=False),
     Column("form", String(40)),
     Column("combination", Boolean, nullable=False, default=False),
     *provenance_columns(),
     Index("ix_synonym_norm_key", "norm_key"),
+    Index("ix_synonym_head_key", "head_key"),
 )
 
 salt_form = Table(

@@ -1,0 +1,94 @@
+"""Every database test runs on each backend asked for: a fresh SQLite file, or a fresh schema in
+a real PostgreSQL (``--backend=postgresql --pg-url=…``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from drugradar.store import make_engine, migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_VOCAB = ROOT / "tests" / "fixtures" / "vocab"
+SHARED_VOCAB = ROOT.parent / "shared" / "data" / "vocab"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", action="append", choices=["sqlite", "postgresql"],
+                     help="database backend(s) to run on (default: sqlite)")  # fmt: skip
+    parser.addoption("--pg-url", default=DEFAULT_PG, help="PostgreSQL URL for --backend=postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.getoption("backend") or ["sqlite"]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+class Database:
+    """A fresh, empty database on one backend; ``url`` reaches it from a subprocess or the CLI."""
+
+    def __init__(self, backend: str, tmp: Path, pg_url: str) -> None:
+        self.backend = backend
+        self.schema: str | None = None
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp / 'test.db'}"
+            self.admin: Engine | None = None
+        else:
+            self.schema = "t_" + uuid.uuid4().hex[:12]
+            self.admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+            with self.admin.connect() as c:
+                c.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            sep = "&" if "?" in pg_url else "?"
+            self.url = f"{pg_url}{sep}options=-csearch_path%3D{self.schema}"
+        self.engine = make_engine(self.url)
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        if self.admin is not None:
+            with self.admin.connect() as c:
+                c.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            self.admin.dispose()
+
+
+@pytest.fixture
+def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    d = Database(backend, tmp_path, request.config.getoption("pg_url"))
+    yield d
+    d.drop()
+
+
+@pytest.fixture
+def engine(db: Database) -> Engine:
+    migrate(db.engine)
+    return db.engine
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    """A database with the real cut-down fixture vocabulary loaded."""
+    from drugradar.dictionary import load_vocab
+
+    load_vocab(engine, FIXTURE_VOCAB)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def full_db(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """The whole real ``../shared/data/vocab`` loaded once per backend (slow: marked fulldata)."""
+    if not SHARED_VOCAB.is_dir():
+        pytest.fail(f"{SHARED_VOCAB} is missing: the suite needs the shared real data")
+    from drugradar.dictionary import load_vocab
+
+    d = Database(backend, tmp_path_factory.mktemp("full"), request.config.getoption("pg_url"))
+    migrate(d.engine)
+    load_vocab(d.engine, SHARED_VOCAB)
+    yield d.engine
+    d.drop()
