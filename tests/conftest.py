@@ -78,6 +78,20 @@ def loaded(engine: Engine) -> Engine:
     return engine
 
 
+@pytest.fixture(scope="module")
+def loaded_module(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """Like ``loaded``, shared by a module's read-only tests."""
+    from drugradar.dictionary import load_vocab
+
+    d = Database(backend, tmp_path_factory.mktemp("mod"), request.config.getoption("pg_url"))
+    migrate(d.engine)
+    load_vocab(d.engine, FIXTURE_VOCAB)
+    yield d.engine
+    d.drop()
+
+
 @pytest.fixture(scope="session")
 def full_db(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest

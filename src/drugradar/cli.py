@@ -25,8 +25,8 @@ from drugradar.store.schema import quarantine
 app = typer.Typer(help="drugradar: open drug R&D intelligence.", no_args_is_help=True)
 load_app = typer.Typer(help="Load public data into the database.", no_args_is_help=True)
 app.add_typer(load_app, name="load")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 DEFAULT_DATA = Path("../shared/data")
 
 

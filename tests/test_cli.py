@@ -1,0 +1,45 @@
+"""The CLI, run as a user runs it: a real process, a real database URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import orjson
+
+from .conftest import FIXTURE_VOCAB, Database
+
+
+def run(db: Database, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DRUGRADAR_DB": db.url}
+    return subprocess.run(
+        [sys.executable, "-m", "drugradar.cli", *args],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+
+
+def test_load_stats_resolve(db: Database) -> None:
+    out = run(db, "load", "vocab", "--data", str(FIXTURE_VOCAB))
+    assert out.returncode == 0, out.stderr
+    assert "Loaded" in out.stdout and "Dictionary updated" in out.stdout
+    again = run(db, "load", "vocab", "--data", str(FIXTURE_VOCAB))
+    assert "Dictionary unchanged." in again.stdout and "(10 skipped" not in again.stdout
+    stats = run(db, "stats")
+    assert stats.returncode == 0 and "drugs" in stats.stdout and "unii" in stats.stdout
+    res = run(db, "resolve", "MK3475", "--json")
+    assert res.returncode == 0, res.stderr
+    body = orjson.loads(res.stdout)
+    assert body["query"] == "MK3475" and body["ambiguous"] is False
+    assert body["matches"][0]["preferred_name"] == "Pembrolizumab"
+    assert body["matches"][0]["matched_alias"] == "MK-3475"
+    text = run(db, "resolve", "Imlygic")
+    assert "Talimogene laherparepvec" in text.stdout and "brand alias 'IMLYGIC'" in text.stdout
+    miss = run(db, "resolve", "qqqqzzzz")
+    assert miss.returncode == 1 and "No drug matches 'qqqqzzzz'." in miss.stdout
+
+
+def test_errors_are_one_clear_sentence(db: Database, tmp_path: object) -> None:
+    out = run(db, "load", "vocab", "--data", "/nonexistent/vocab")
+    assert out.returncode == 2
+    assert "does not exist" in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,97 @@
+"""Name resolution on the real (cut-down) dictionary: which alias matched, type, score."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from drugradar.resolve import Resolver
+
+CASES = [
+    ("Imlygic", "talimogene laherparepvec", "brand", "exact"),
+    ("OncoVEX", "talimogene laherparepvec", "brand", "exact"),
+    ("talimogene", "talimogene laherparepvec", "official", "partial"),
+    ("Keytruda", "pembrolizumab", "brand", "exact"),
+    ("MK-3475", "pembrolizumab", "code", "exact"),
+    ("MK3475", "pembrolizumab", "code", "exact"),
+    ("mk 3475", "pembrolizumab", "code", "exact"),
+    ("pembrolizumub", "pembrolizumab", "official", "fuzzy"),
+    ("Zejula", "niraparib", "brand", "exact"),
+    ("niraparib tosylate", "niraparib", "salt", "exact"),
+    ("Tylenol", "acetaminophen", "brand", "exact"),
+    ("Herceptin", "trastuzumab", "brand", "exact"),
+    ("Gleevec", "imatinib", "brand", "exact"),
+    ("STI-571", "imatinib", "code", "exact"),
+    ("STI571", "imatinib", "code", "exact"),
+    ("imatinib mesylate", "imatinib", "salt", "exact"),
+    ("Keytruda®", "pembrolizumab", "brand", "exact"),
+    ("pembrolizumab hydrochloride", "pembrolizumab", "official", "salt"),
+    ("pembrolizumab (MK-3475)", "pembrolizumab", "official", "partial"),
+    ("salbutamol sulphate", "albuterol", "salt", "exact"),
+    ("valproate sodium", "valproic acid", "salt", "exact"),
+]
+
+
+@pytest.fixture(scope="module")
+def resolver(loaded_module: Engine) -> Resolver:
+    return Resolver(loaded_module)
+
+
+@pytest.mark.parametrize(("query", "drug", "alias_type", "kind"), CASES)
+def test_required_cases(resolver: Resolver, query: str, drug: str, alias_type: str, kind: str) -> None:
+    res = resolver.resolve(query)
+    best = res.best
+    assert best is not None, res.message
+    assert best.preferred_name.lower() == drug
+    assert (best.alias_type, best.match_kind) == (alias_type, kind)
+    assert best.score == (100 if kind == "exact" else best.score)
+    assert not res.ambiguous
+    assert best.source in {"unii", "drugbank", "drugcentral"}
+
+
+def test_batch_equals_one_by_one(resolver: Resolver) -> None:
+    queries = [c[0] for c in CASES]
+    batch = resolver.resolve_many(queries)
+    assert [r.to_dict() for r in batch] == [resolver.resolve(q).to_dict() for q in queries]
+
+
+def test_json_shape(resolver: Resolver) -> None:
+    out = resolver.resolve("Zejula").to_dict()
+    assert set(out) == {"query", "matches", "ambiguous", "closest"}
+    m = out["matches"][0]
+    assert {"drug_id", "preferred_name", "matched_alias", "alias_type", "score", "source"} <= set(m)
+    assert m["matched_alias"] == "ZEJULA" and m["salt_form"] == "195Q483UZD"
+
+
+def test_combination_brand_is_ambiguous_and_ranked(resolver: Resolver) -> None:
+    res = resolver.resolve("Herceptin Hylecta")  # trastuzumab + hyaluronidase in one product
+    assert res.ambiguous
+    names = {m.preferred_name.lower() for m in res.matches}
+    assert "trastuzumab" in names and any("hyaluronidase" in n for n in names)
+    assert all(m.score == 90 for m in res.matches)  # a component of a combination, not the drug
+
+
+def test_written_exactly_beats_equal_after_normalization(resolver: Resolver) -> None:
+    # UNII: PROAIR is a brand of albuterol sulfate, PRO-AIR one of procaterol hydrochloride
+    a, b = resolver.resolve("ProAir"), resolver.resolve("PRO-AIR")
+    assert a.best and a.best.preferred_name.lower() == "albuterol"
+    assert b.best and b.best.preferred_name.lower() == "procaterol"
+    assert {m.preferred_name.lower() for m in a.matches} == {"albuterol", "procaterol"}
+    assert not a.ambiguous
+
+
+def test_no_match_says_so_with_closest_names(resolver: Resolver) -> None:
+    res = resolver.resolve("pembrozzzzumab")
+    assert res.matches == [] and not res.ambiguous
+    assert res.message.startswith("No drug matches 'pembrozzzzumab'.")
+    assert any("PEMBROLIZUMAB" in c.upper() for c in res.closest)
+    assert resolver.resolve("   ").matches == []
+
+
+def test_codes_are_not_fuzzy_matched(resolver: Resolver) -> None:
+    assert resolver.resolve("MK-3476").matches == []  # another compound, not a typo of MK-3475
+
+
+def test_threshold_controls_fuzzy(loaded_module: Engine) -> None:
+    assert Resolver(loaded_module, threshold=95).resolve("pembrolizumub").matches == []
+    assert Resolver(loaded_module, threshold=85).resolve("pembrolizumub").matches
