@@ -19,8 +19,12 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--backend", action="append", choices=["sqlite", "postgresql"],
-                     help="database backend(s) to run on (default: sqlite)")  # fmt: skip
+    parser.addoption(
+        "--backend",
+        action="append",
+        choices=["sqlite", "postgresql"],
+        help="database backend(s) to run on (default: sqlite)",
+    )
     parser.addoption("--pg-url", default=DEFAULT_PG, help="PostgreSQL URL for --backend=postgresql")
 
 

@@ -15,8 +15,11 @@ def run(db: Database, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DRUGRADAR_DB": db.url}
     return subprocess.run(
         [sys.executable, "-m", "drugradar.cli", *args],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_load_stats_resolve(db: Database) -> None:

@@ -54,7 +54,8 @@ def test_modalities_on_real_drugs(full_db: Engine, resolver: Resolver) -> None:
         for name, modality in expect.items():
             best = resolver.resolve(name).best
             assert best is not None, name
-            got = c.execute(select(drug.c.modality, drug.c.modality_rule).where(
-                drug.c.id == best.drug_id)).one()  # fmt: skip
+            got = c.execute(
+                select(drug.c.modality, drug.c.modality_rule).where(drug.c.id == best.drug_id)
+            ).one()
             assert got.modality == modality, (name, got)
             assert got.modality_rule

@@ -126,7 +126,9 @@ def test_newer_release_updates_in_place_and_keeps_history(engine: Engine, tmp_pa
     assert retired, "a substance gone from the newer UNII release retires its drug"
 
 
-def test_malformed_rows_are_quarantined_and_the_load_goes_on(engine: Engine, tmp_path: Path) -> None:
+def test_malformed_rows_are_quarantined_and_the_load_goes_on(
+    engine: Engine, tmp_path: Path
+) -> None:
     folder = _folder_with(tmp_path, [])
     bad = folder / "unii" / "UNII_Names_2025-09-01.txt.gz"
     good = sorted((FIXTURE_VOCAB / "unii").iterdir())[-1]
@@ -164,8 +166,10 @@ def test_a_load_killed_halfway_leaves_nothing_and_resumes(engine: Engine) -> Non
 
     dying = Release(
         SourceSpec(unii.SPEC.name, unii.SPEC.licence, unii.SPEC.title, dying_parse),
-        release.label, release.paths, release.release_date,
-    )  # fmt: skip
+        release.label,
+        release.paths,
+        release.release_date,
+    )
     with pytest.raises(Boom):
         load_release(engine, dying)
     assert count(engine, source_record) == 0

@@ -38,7 +38,9 @@ def resolver(loaded_module: Engine) -> Resolver:
 
 
 @pytest.mark.parametrize(("query", "drug", "alias_type", "kind"), CASES)
-def test_required_cases(resolver: Resolver, query: str, drug: str, alias_type: str, kind: str) -> None:
+def test_required_cases(
+    resolver: Resolver, query: str, drug: str, alias_type: str, kind: str
+) -> None:
     res = resolver.resolve(query)
     best = res.best
     assert best is not None, res.message

@@ -58,7 +58,9 @@ def test_drugbank_reads_every_release_shape(tmp_path: Path) -> None:
     with gzip.open(f, "wt", encoding="utf-8") as fh:
         fh.write("Column1;Column2;Column3;Column4;Column5;Column6;Column7\n")
         fh.write("DrugBank ID;Accession Numbers;Common name;CAS;UNII;Synonyms;Standard InChI Key\n")
-        fh.write("DB00001;BIOD00024 | BTD00024;Lepirudin;138068-37-8;Y43GF64R34;Hirudin variant-1;\n")
+        fh.write(
+            "DB00001;BIOD00024 | BTD00024;Lepirudin;138068-37-8;Y43GF64R34;Hirudin variant-1;\n"
+        )
         fh.write("DB00002;;;;;;\n")
         fh.write("DB00003;too;few\n")
     recs, bad = split(list(drugbank.parse([f])))
@@ -71,8 +73,9 @@ def test_drugbank_reads_every_release_shape(tmp_path: Path) -> None:
 
 
 def test_drugcentral_merges_tables_per_drug() -> None:
-    recs, bad = split(list(drugcentral.parse(drugcentral.release_files(FIXTURE_VOCAB /
-                                                                       "drugcentral-2016"))))  # fmt: skip
+    recs, bad = split(
+        list(drugcentral.parse(drugcentral.release_files(FIXTURE_VOCAB / "drugcentral-2016")))
+    )
     assert not bad
     with_targets = [r for r in recs.values() if r.data["targets"]]
     assert with_targets, "fixture has DrugCentral targets"

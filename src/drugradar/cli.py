@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from drugradar.dictionary import load_vocab
 from drugradar.dictionary.ingest import ReleaseReport
@@ -41,13 +42,15 @@ state = _State()
 def _main(
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database URL (default: $DRUGRADAR_DB or sqlite:///drugradar.db)"),
+        typer.Option(
+            "--db", help="Database URL (default: $DRUGRADAR_DB or sqlite:///drugradar.db)"
+        ),
     ] = None,
 ) -> None:
     state.db = db
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     engine = make_engine(state.db)
     migrate(engine)
     return engine
@@ -56,11 +59,11 @@ def _engine():  # type: ignore[no-untyped-def]
 class _ProgressHook(ReleaseHook):
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.task: object = None
+        self.task = TaskID(0)
 
-    def start(self, release: Release):  # type: ignore[no-untyped-def]
+    def start(self, release: Release) -> Callable[[int], None]:
         self.task = self.progress.add_task(f"{release.spec.name}: {release.label}", total=None)
-        return lambda n: self.progress.advance(self.task, n)  # type: ignore[arg-type]
+        return lambda n: self.progress.advance(self.task, n)
 
     def done(self, report: ReleaseReport) -> None:
         desc = f"{report.source}: {report.label} — {report.status}"
@@ -71,7 +74,7 @@ class _ProgressHook(ReleaseHook):
             )
         elif report.message:
             desc += f" ({report.message})"
-        self.progress.update(self.task, description=desc, total=1, completed=1)  # type: ignore[arg-type]
+        self.progress.update(self.task, description=desc, total=1, completed=1)
 
     def building(self) -> None:
         self.task = self.progress.add_task("building the dictionary", total=None)

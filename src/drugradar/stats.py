@@ -55,7 +55,12 @@ def collect(engine: Engine) -> Stats:
             .all()
         )
         releases = [
-            (r.source, r.file_name, r.release_date.isoformat() if r.release_date else "", r.n_records)
+            (
+                r.source,
+                r.file_name,
+                r.release_date.isoformat() if r.release_date else "",
+                r.n_records,
+            )
             for r in c.execute(
                 select(source_release)
                 .where(source_release.c.status == "done")

@@ -25,9 +25,9 @@ from sqlalchemy import Connection, select
 
 from drugradar.dictionary.ids import drug_id
 from drugradar.dictionary.modality import Evidence, decide
-from drugradar.resolve.salts import parent_names, strip_salt
 from drugradar.model import AliasType
 from drugradar.resolve.normalize import head_key, norm_key, split_source_tag
+from drugradar.resolve.salts import parent_names, strip_salt
 from drugradar.store.schema import source_record
 
 A = AliasType
@@ -35,11 +35,21 @@ _CODE = re.compile(r"^[A-Za-z]{1,8}[- ]?\d{2,}[A-Za-z0-9-]*$|^[A-Za-z]{1,6}\d*[-
 _COMPONENT = re.compile(r"^(.+?)\s+COMPONENT\s+(.+)$", re.IGNORECASE)
 UNII_TYPE = {"bn": A.BRAND, "cd": A.CODE, "sys": A.SYSTEMATIC, "of": A.OFFICIAL, "cn": A.COMMON}
 XREF_TYPES = {
-    "ChEMBL_ID": "chembl", "DRUGBANK_ID": "drugbank", "UNII": "unii", "RXNORM": "rxnorm",
-    "MESH_DESCRIPTOR_UI": "mesh", "MESH_SUPPLEMENTAL_RECORD_UI": "mesh", "KEGG_DRUG": "kegg",
-    "PUBCHEM_CID": "pubchem", "CHEBI": "chebi", "INN_ID": "inn", "IUPHAR_LIGAND_ID": "iuphar",
-    "SECONDARY_CAS_RN": "cas", "UMLSCUI": "umls", "SNOMEDCT_US": "snomedct",
-}  # fmt: skip
+    "ChEMBL_ID": "chembl",
+    "DRUGBANK_ID": "drugbank",
+    "UNII": "unii",
+    "RXNORM": "rxnorm",
+    "MESH_DESCRIPTOR_UI": "mesh",
+    "MESH_SUPPLEMENTAL_RECORD_UI": "mesh",
+    "KEGG_DRUG": "kegg",
+    "PUBCHEM_CID": "pubchem",
+    "CHEBI": "chebi",
+    "INN_ID": "inn",
+    "IUPHAR_LIGAND_ID": "iuphar",
+    "SECONDARY_CAS_RN": "cas",
+    "UMLSCUI": "umls",
+    "SNOMEDCT_US": "snomedct",
+}
 
 
 @dataclass(slots=True)
@@ -90,8 +100,12 @@ def current_records(conn: Connection, source: str) -> Iterator[SourceRow]:
 
 
 def _prov(row: SourceRow) -> dict[str, Any]:
-    return {"source": row.source, "source_record_id": row.record_id,
-            "source_date": row.source_date, "licence": row.licence}  # fmt: skip
+    return {
+        "source": row.source,
+        "source_record_id": row.record_id,
+        "source_date": row.source_date,
+        "licence": row.licence,
+    }
 
 
 class Builder:
@@ -104,9 +118,15 @@ class Builder:
 
     # -- names -----------------------------------------------------------------------------
     def add_synonym(
-        self, did: str, name: str, atype: AliasType, row: SourceRow, *,
-        form: str | None = None, combination: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        did: str,
+        name: str,
+        atype: AliasType,
+        row: SourceRow,
+        *,
+        form: str | None = None,
+        combination: bool = False,
+    ) -> None:
         name = name.strip()
         key = norm_key(name)
         if not key:
@@ -116,10 +136,17 @@ class Builder:
             return
         self._syn_seen.add(seen_key)
         self.out.synonym.append(
-            {"drug_id": did, "name": name[:1000], "norm_key": key[:1000],
-             "head_key": head_key(name) if atype in {A.OFFICIAL, A.INN} and not form else None,
-             "alias_type": atype.value, "form": form, "combination": combination, **_prov(row)}
-        )  # fmt: skip
+            {
+                "drug_id": did,
+                "name": name[:1000],
+                "norm_key": key[:1000],
+                "head_key": head_key(name) if atype in {A.OFFICIAL, A.INN} and not form else None,
+                "alias_type": atype.value,
+                "form": form,
+                "combination": combination,
+                **_prov(row),
+            }
+        )
 
     def add_xref(self, did: str, ns: str, value: str, row: SourceRow) -> None:
         self.out.xref.append({"drug_id": did, "namespace": ns, "value": value, **_prov(row)})
@@ -170,13 +197,18 @@ class Builder:
         for row in rows:
             unii = row.record_id
             if unii in parent_of:
-                parent, stripped = parent_of[unii]
+                parent, stripped_words = parent_of[unii]
                 did = self.by_unii[parent]
                 self.by_unii[unii] = did
                 self.out.salt_form.append(
-                    {"unii": unii, "drug_id": did, "name": row.data["display"],
-                     "stripped": " ".join(stripped), **_prov(row)}
-                )  # fmt: skip
+                    {
+                        "unii": unii,
+                        "drug_id": did,
+                        "name": row.data["display"],
+                        "stripped": " ".join(stripped_words),
+                        **_prov(row),
+                    }
+                )
                 form: str | None = unii
             else:
                 did, form = self.by_unii[unii], None
@@ -270,20 +302,29 @@ class Builder:
                 name = ind["indication_fdb"]
                 if name:
                     self.out.indication[(did, name[:400], row.source)] = {
-                        "drug_id": did, "name": name[:400], "umls_cui": ind["umls_cui"],
-                        "snomed_id": ind["snomedct_cui"], "doid": ind["doid"],
-                        "source": row.source, "source_record_id": row.record_id,
-                        "source_date": row.source_date, "licence": row.licence,
-                    }  # fmt: skip
+                        "drug_id": did,
+                        "name": name[:400],
+                        "umls_cui": ind["umls_cui"],
+                        "snomed_id": ind["snomedct_cui"],
+                        "doid": ind["doid"],
+                        "source": row.source,
+                        "source_record_id": row.record_id,
+                        "source_date": row.source_date,
+                        "licence": row.licence,
+                    }
             for c in d["classes"]:
                 if c["class"] and c["type"]:
                     draft.classes.append((c["type"], c["class"]))
                     self.out.drug_class[(did, c["class"][:400], c["type"], row.source)] = {
-                        "drug_id": did, "name": c["class"][:400], "class_type": c["type"],
-                        "class_source_id": c["class_source_id"], "source": row.source,
-                        "source_record_id": row.record_id, "source_date": row.source_date,
+                        "drug_id": did,
+                        "name": c["class"][:400],
+                        "class_type": c["type"],
+                        "class_source_id": c["class_source_id"],
+                        "source": row.source,
+                        "source_record_id": row.record_id,
+                        "source_date": row.source_date,
                         "licence": row.licence,
-                    }  # fmt: skip
+                    }
 
     def _drugcentral_target(self, did: str, t: dict[str, Any], row: SourceRow) -> None:
         genes = [g for g in (t["gene"] or "").split("|") if g]
@@ -298,10 +339,14 @@ class Builder:
         for gene, acc in pairs:
             tid = self.add_target(gene, acc, t["target_name"], None)
             self.out.drug_target[(did, tid, row.source)] = {
-                "drug_id": did, "target_id": tid, "source": row.source,
-                "action_type": t["action_type"], "source_record_id": row.record_id,
-                "source_date": row.source_date, "licence": row.licence,
-            }  # fmt: skip
+                "drug_id": did,
+                "target_id": tid,
+                "source": row.source,
+                "action_type": t["action_type"],
+                "source_record_id": row.record_id,
+                "source_date": row.source_date,
+                "licence": row.licence,
+            }
 
     def add_target(
         self, gene: str | None, uniprot: str | None, name: str | None, organism: str | None
@@ -312,8 +357,13 @@ class Builder:
             tid = "name:" + norm_key(name or "unknown")[:50]
         cur = self.out.target.get(tid)
         if cur is None:
-            self.out.target[tid] = {"id": tid, "gene_symbol": gene.upper() if gene else None,
-                                    "uniprot": uniprot, "name": name, "organism": organism}  # fmt: skip
+            self.out.target[tid] = {
+                "id": tid,
+                "gene_symbol": gene.upper() if gene else None,
+                "uniprot": uniprot,
+                "name": name,
+                "organism": organism,
+            }
         else:
             for k, v in (("uniprot", uniprot), ("name", name), ("organism", organism)):
                 cur[k] = cur[k] or v
@@ -331,10 +381,14 @@ class Builder:
                 if did is None:
                     continue
                 self.out.drug_target[(did, tid, row.source)] = {
-                    "drug_id": did, "target_id": tid, "source": row.source,
-                    "action_type": action, "source_record_id": row.record_id,
-                    "source_date": row.source_date, "licence": row.licence,
-                }  # fmt: skip
+                    "drug_id": did,
+                    "target_id": tid,
+                    "source": row.source,
+                    "action_type": action,
+                    "source_record_id": row.record_id,
+                    "source_date": row.source_date,
+                    "licence": row.licence,
+                }
 
     # -- drugs -----------------------------------------------------------------------------
     def finish(self) -> Dictionary:
@@ -354,9 +408,15 @@ class Builder:
                 )
             )
             self.out.drug.append(
-                {"id": did, "preferred_name": preferred[:400], "modality": mod.value,
-                 "modality_rule": rule[:200], "retired": False, **_prov(draft.anchor)}
-            )  # fmt: skip
+                {
+                    "id": did,
+                    "preferred_name": preferred[:400],
+                    "modality": mod.value,
+                    "modality_rule": rule[:200],
+                    "retired": False,
+                    **_prov(draft.anchor),
+                }
+            )
         return self.out
 
 

@@ -18,9 +18,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 
 from drugradar.sources.base import Record, Rejected
 from drugradar.sources.registry import Release
-from drugradar.store.sync import chunks
 from drugradar.store.schema import quarantine, record_change, source_record, source_release
-
+from drugradar.store.sync import chunks
 
 
 @dataclass(slots=True)
@@ -110,41 +109,65 @@ def load_release(
         return report
     try:
         with engine.begin() as conn:
-            fields = {"file_name": release.label, "release_date": release.release_date,
-                      "status": "running", "started_at": _now(), "finished_at": None}  # fmt: skip
+            fields = {
+                "file_name": release.label,
+                "release_date": release.release_date,
+                "status": "running",
+                "started_at": _now(),
+                "finished_at": None,
+            }
             if prior is not None:  # a retry or a forced reload re-uses the release's row
-                release_id = prior.id
+                release_id: int = prior.id
                 conn.execute(delete(quarantine).where(quarantine.c.release_id == release_id))
                 conn.execute(
                     update(source_release).where(source_release.c.id == release_id).values(fields)
                 )
             else:
-                release_id = conn.execute(
+                inserted = conn.execute(
                     insert(source_release).values(
-                        source=spec.name, sha256=sha, n_records=0, n_added=0, n_changed=0,
-                        n_removed=0, n_quarantined=0, **fields,
-                    )  # fmt: skip
-                ).inserted_primary_key[0]
+                        source=spec.name,
+                        sha256=sha,
+                        n_records=0,
+                        n_added=0,
+                        n_changed=0,
+                        n_removed=0,
+                        n_quarantined=0,
+                        **fields,
+                    )
+                ).inserted_primary_key
+                release_id = int(inserted[0]) if inserted else 0
             _store(conn, release, release_id, report, progress)
             conn.execute(
                 update(source_release)
                 .where(source_release.c.id == release_id)
                 .values(
-                    status="done", finished_at=_now(), n_records=report.n_records,
-                    n_added=report.n_added, n_changed=report.n_changed,
-                    n_removed=report.n_removed, n_quarantined=report.n_quarantined,
-                )  # fmt: skip
+                    status="done",
+                    finished_at=_now(),
+                    n_records=report.n_records,
+                    n_added=report.n_added,
+                    n_changed=report.n_changed,
+                    n_removed=report.n_removed,
+                    n_quarantined=report.n_quarantined,
+                )
             )
     except Exception as exc:  # recorded, then re-raised: a failed load is visible, never silent
         if prior is None:
             with engine.begin() as conn:
                 conn.execute(
                     insert(source_release).values(
-                        source=spec.name, file_name=release.label, sha256=sha,
-                        release_date=release.release_date, status="failed", started_at=_now(),
-                        finished_at=_now(), n_records=0, n_added=0, n_changed=0, n_removed=0,
+                        source=spec.name,
+                        file_name=release.label,
+                        sha256=sha,
+                        release_date=release.release_date,
+                        status="failed",
+                        started_at=_now(),
+                        finished_at=_now(),
+                        n_records=0,
+                        n_added=0,
+                        n_changed=0,
+                        n_removed=0,
                         n_quarantined=0,
-                    )  # fmt: skip
+                    )
                 )
         report.status, report.message = "failed", f"{type(exc).__name__}: {exc}"
         raise
@@ -175,8 +198,12 @@ def _store(
             continue
         if item.record_id in seen:
             report.quarantined.append(
-                Rejected(release.label, None, "duplicate record id in this release",
-                         record_id=item.record_id)  # fmt: skip
+                Rejected(
+                    release.label,
+                    None,
+                    "duplicate record id in this release",
+                    record_id=item.record_id,
+                )
             )
             continue
         seen.add(item.record_id)
@@ -187,10 +214,17 @@ def _store(
         old = existing.get(item.record_id)
         if old is None:
             added.append(
-                {"source": spec.name, "record_id": item.record_id, "content_hash": h,
-                 "data": _dump(item.data), "source_date": release.release_date,
-                 "licence": spec.licence, "first_release_id": release_id,
-                 "changed_release_id": release_id, "removed": False}  # fmt: skip
+                {
+                    "source": spec.name,
+                    "record_id": item.record_id,
+                    "content_hash": h,
+                    "data": _dump(item.data),
+                    "source_date": release.release_date,
+                    "licence": spec.licence,
+                    "first_release_id": release_id,
+                    "changed_release_id": release_id,
+                    "removed": False,
+                }
             )
         elif old[0] != h or old[1]:
             changed.append((item, h))
@@ -201,12 +235,19 @@ def _store(
     changes: list[dict[str, Any]] = []
     if not first_release:
         changes += [
-            {"release_id": release_id, "source": spec.name, "record_id": r["record_id"],
-             "change": "added", "field": None, "old_value": None, "new_value": None}
+            {
+                "release_id": release_id,
+                "source": spec.name,
+                "record_id": r["record_id"],
+                "change": "added",
+                "field": None,
+                "old_value": None,
+                "new_value": None,
+            }
             for r in added
-        ]  # fmt: skip
-    for batch in chunks(changed):
-        ids = [rec.record_id for rec, _ in batch]
+        ]
+    for cbatch in chunks(changed):
+        ids = [rec.record_id for rec, _ in cbatch]
         old_data = {
             r.record_id: orjson.loads(r.data)
             for r in conn.execute(
@@ -215,43 +256,67 @@ def _store(
                 )
             )
         }
-        for rec, _ in batch:
+        for rec, _ in cbatch:
             for fname, a, b in field_changes(old_data.get(rec.record_id, {}), rec.data):
                 changes.append(
-                    {"release_id": release_id, "source": spec.name, "record_id": rec.record_id,
-                     "change": "changed", "field": fname, "old_value": a, "new_value": b}
-                )  # fmt: skip
+                    {
+                        "release_id": release_id,
+                        "source": spec.name,
+                        "record_id": rec.record_id,
+                        "change": "changed",
+                        "field": fname,
+                        "old_value": a,
+                        "new_value": b,
+                    }
+                )
         conn.execute(
             update(source_record)
             .where(src.source == spec.name, src.record_id == bindparam("rid"))
             .values(
-                content_hash=bindparam("h"), data=bindparam("d"), source_date=release.release_date,
-                changed_release_id=release_id, removed=False,
-            ),  # fmt: skip
-            [{"rid": rec.record_id, "h": h, "d": _dump(rec.data)} for rec, h in batch],
+                content_hash=bindparam("h"),
+                data=bindparam("d"),
+                source_date=release.release_date,
+                changed_release_id=release_id,
+                removed=False,
+            ),
+            [{"rid": rec.record_id, "h": h, "d": _dump(rec.data)} for rec, h in cbatch],
         )
     report.n_changed = len(changed)
     gone = [rid for rid, (_, removed) in existing.items() if not removed and rid not in seen]
-    for batch in chunks(gone):
+    for gbatch in chunks(gone):
         conn.execute(
             update(source_record)
-            .where(src.source == spec.name, src.record_id.in_(batch))
+            .where(src.source == spec.name, src.record_id.in_(gbatch))
             .values(removed=True, changed_release_id=release_id)
         )
         changes += [
-            {"release_id": release_id, "source": spec.name, "record_id": rid,
-             "change": "removed", "field": None, "old_value": None, "new_value": None}
-            for rid in batch
-        ]  # fmt: skip
+            {
+                "release_id": release_id,
+                "source": spec.name,
+                "record_id": rid,
+                "change": "removed",
+                "field": None,
+                "old_value": None,
+                "new_value": None,
+            }
+            for rid in gbatch
+        ]
     report.n_removed = len(gone)
     for batch in chunks(changes):
         conn.execute(insert(record_change), batch)
     rows = [
-        {"release_id": release_id, "source": spec.name, "file_name": q.file_name, "line": q.line,
-         "record_id": q.record_id, "field": q.field, "reason": q.reason,
-         "raw": (q.raw or "")[:2000]}
+        {
+            "release_id": release_id,
+            "source": spec.name,
+            "file_name": q.file_name,
+            "line": q.line,
+            "record_id": q.record_id,
+            "field": q.field,
+            "reason": q.reason,
+            "raw": (q.raw or "")[:2000],
+        }
         for q in report.quarantined
-    ]  # fmt: skip
+    ]
     for batch in chunks(rows):
         conn.execute(insert(quarantine), batch)
     report.n_quarantined = len(rows)

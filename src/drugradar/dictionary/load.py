@@ -59,7 +59,7 @@ class ReleaseHook:
 def load_vocab(
     engine: Engine, folder: Path, *, force: bool = False, hook: ReleaseHook | None = None
 ) -> LoadSummary:
-    """Load every vocabulary release under ``folder``; rebuild the dictionary if anything changed."""
+    """Load every vocabulary release under ``folder``; rebuild the dictionary on change."""
     hook = hook or ReleaseHook()
     releases = vocab_releases(folder)
     if not releases:
@@ -103,10 +103,20 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
                 conn,
                 synonym,
                 d.synonym,
-                ["drug_id", "norm_key", "head_key", "name", "alias_type", "form", "source",
-                 "source_record_id", "source_date", "combination"],
+                [
+                    "drug_id",
+                    "norm_key",
+                    "head_key",
+                    "name",
+                    "alias_type",
+                    "form",
+                    "source",
+                    "source_record_id",
+                    "source_date",
+                    "combination",
+                ],
                 surrogate="id",
-            ),  # fmt: skip
+            ),
             "salt_form": sync_rows(conn, salt_form, d.salt_form, ["unii"]),
             "drug_target": sync_rows(
                 conn, drug_target, list(d.drug_target.values()), ["drug_id", "target_id", "source"]

@@ -26,25 +26,39 @@ STEMS: list[tuple[re.Pattern[str], Modality, str]] = [
         (r"vec\b", M.GENE_THERAPY, "-vec"),
         (r"\b\w+gene\b", M.GENE_THERAPY, "-gene"),
         (r"(?:leucel|temcel|cel)\b(?!\w)", M.CELL_THERAPY, "-cel"),
-        (r"mab\b.*\b(?:vedotin|deruxtecan|emtansine|govitecan|ozogamicin|mafodotin|tesirine|"
-         r"soravtansine|ravtansine|mertansine|duocarmazine|pasudotox|tirumotecan|"
-         r"bizengri|samrotecan)\b", M.ANTIBODY_DRUG_CONJUGATE, "-mab + payload"),
+        (
+            r"mab\b.*\b(?:vedotin|deruxtecan|emtansine|govitecan|ozogamicin|mafodotin|tesirine|"
+            r"soravtansine|ravtansine|mertansine|duocarmazine|pasudotox|tirumotecan|"
+            r"bizengri|samrotecan)\b",
+            M.ANTIBODY_DRUG_CONJUGATE,
+            "-mab + payload",
+        ),
         (r"mab\b", M.ANTIBODY, "-mab"),
         (r"cept\b", M.FUSION_PROTEIN, "-cept"),
         (r"(?:siran|ersen|rsen|apt[ae]r)\b", M.OLIGONUCLEOTIDE, "-siran/-rsen"),
-        (r"\b(?:tc|f|lu|i|ga|y|ra|in|cu|zr|sm|sr|tl|xe|ac|pb|rb)[ -]\d{2,3}m?\b",
-         M.RADIOPHARMACEUTICAL, "radionuclide"),
+        (
+            r"\b(?:tc|f|lu|i|ga|y|ra|in|cu|zr|sm|sr|tl|xe|ac|pb|rb)[ -]\d{2,3}m?\b",
+            M.RADIOPHARMACEUTICAL,
+            "radionuclide",
+        ),
         (r"\b\w{3,}ase\b( alfa| beta)?$", M.ENZYME, "-ase"),
-        (r"\b\w+(?:kin|leukin|poetin|grastim|stim|ermin|cogin|cog|nakin|kinra)\b", M.PROTEIN,
-         "-kin/-poetin/-stim/-cog"),
+        (
+            r"\b\w+(?:kin|leukin|poetin|grastim|stim|ermin|cogin|cog|nakin|kinra)\b",
+            M.PROTEIN,
+            "-kin/-poetin/-stim/-cog",
+        ),
         (r"\b\w+ (?:alfa|beta|gamma|delta)(?:[- ]?\w+)?$", M.PROTEIN, "X alfa (glycoprotein)"),
         (r"(?:tide|relin|pressin|tocin)\b", M.PEPTIDE, "-tide/-relin"),
-        (r"(?:tinib|ciclib|parib|zomib|lisib|rafenib|degib|fenib|stat|statin|sartan|pril|"
-         r"olol|dipine|prazole|conazole|oxacin|cycline|vir|previr|asvir|buvir|setron|"
-         r"triptan|afil|gliptin|gliflozin|lukast|tidine|semide|thiazide|azepam|azolam|"
-         r"barbital|caine|profen|oxetine|pramine|peridol|done|pine|dronate|gatran|xaban|"
-         r"parin|imod|lutamide|trozole|ifene|mustine|platin|rubicin|taxel|tecan|"
-         r"clib|ciclovir)\b", M.SMALL_MOLECULE, "small-molecule stem"),
+        (
+            r"(?:tinib|ciclib|parib|zomib|lisib|rafenib|degib|fenib|stat|statin|sartan|pril|"
+            r"olol|dipine|prazole|conazole|oxacin|cycline|vir|previr|asvir|buvir|setron|"
+            r"triptan|afil|gliptin|gliflozin|lukast|tidine|semide|thiazide|azepam|azolam|"
+            r"barbital|caine|profen|oxetine|pramine|peridol|done|pine|dronate|gatran|xaban|"
+            r"parin|imod|lutamide|trozole|ifene|mustine|platin|rubicin|taxel|tecan|"
+            r"clib|ciclovir)\b",
+            M.SMALL_MOLECULE,
+            "small-molecule stem",
+        ),
     ]
 ]
 

@@ -15,11 +15,32 @@ import unicodedata
 from functools import lru_cache
 
 GREEK = {
-    "α": "alfa", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
-    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
-    "ξ": "xi", "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau",
-    "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
-}  # fmt: skip
+    "α": "alfa",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "ζ": "zeta",
+    "η": "eta",
+    "θ": "theta",
+    "ι": "iota",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ν": "nu",
+    "ξ": "xi",
+    "ο": "omicron",
+    "π": "pi",
+    "ρ": "rho",
+    "σ": "sigma",
+    "ς": "sigma",
+    "τ": "tau",
+    "υ": "upsilon",
+    "φ": "phi",
+    "χ": "chi",
+    "ψ": "psi",
+    "ω": "omega",
+}
 _TRADEMARKS = re.compile(r"[®™©℠]|\((?:R|TM|C)\)(?=\W|$)", re.IGNORECASE)
 _SOURCE_TAG = re.compile(r"\s*\[([^\[\]]{1,40})\]\s*$")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -64,7 +85,7 @@ def norm_key(name: str) -> str:
 
 
 def words(name: str) -> list[str]:
-    """Lower-case word tokens (letters/digits), for rules that look at words, like salt stripping."""
+    """Lower-case word tokens (letters, digits), for rules on words such as salt stripping."""
     text = unicodedata.normalize("NFKD", name.lower())
     return [w for w in re.split(r"[^a-z0-9]+", text) if w]
 

@@ -28,9 +28,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, func, select
 
-from drugradar.resolve.salts import strip_salt
 from drugradar.model import ALIAS_RANK, AliasType
 from drugradar.resolve.normalize import clean_display, norm_key, split_source_tag
+from drugradar.resolve.salts import strip_salt
 from drugradar.store.schema import drug, synonym
 
 FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
@@ -146,9 +146,8 @@ class Resolver:
         self._salt_step(pending)
         pending = [(res, key) for res, key in pending if not res.matches]
         self._partial_step(pending)
-        for res, key in pending:
-            if fuzzy and key and not res.matches:
-                self._fuzzy_resolve(res, key)
+        if fuzzy:
+            self._fuzzy_step(pending)
         return out
 
     # -- steps -----------------------------------------------------------------------------
@@ -158,17 +157,30 @@ class Resolver:
         s = synonym.c
         col = s[column]
         stmt = select(
-            col.label("k"), s.drug_id, s.name, s.alias_type, s.source, s.form, s.combination,
+            col.label("k"),
+            s.drug_id,
+            s.name,
+            s.alias_type,
+            s.source,
+            s.form,
+            s.combination,
             drug.c.preferred_name,
-        ).join(drug, drug.c.id == s.drug_id)  # fmt: skip
+        ).join(drug, drug.c.id == s.drug_id)
         key_list = sorted(keys)
         with self.engine.connect() as conn:
             for i in range(0, len(key_list), 500):
                 batch = key_list[i : i + 500]
                 for r in conn.execute(stmt.where(col.in_(batch))):
                     out[r.k].append(
-                        _Alias(r.drug_id, r.name, r.alias_type, r.source, r.form,
-                               bool(r.combination), r.preferred_name)  # fmt: skip
+                        _Alias(
+                            r.drug_id,
+                            r.name,
+                            r.alias_type,
+                            r.source,
+                            r.form,
+                            bool(r.combination),
+                            r.preferred_name,
+                        )
                     )
         return out
 
@@ -230,8 +242,16 @@ class Resolver:
         ranked.sort(key=lambda t: (t[0], t[1], t[2]))
         for _, _, _, (a, kind, score) in ranked[: self.limit]:
             res.matches.append(
-                Match(a.drug_id, a.preferred_name, a.name, a.alias_type, self._score(a, score),
-                      a.source, kind, a.form)  # fmt: skip
+                Match(
+                    a.drug_id,
+                    a.preferred_name,
+                    a.name,
+                    a.alias_type,
+                    self._score(a, score),
+                    a.source,
+                    kind,
+                    a.form,
+                )
             )
         if not ranked:
             return
@@ -257,28 +277,32 @@ class Resolver:
                 self._fuzzy = FuzzyIndex(conn.execute(stmt).scalars())
         return self._fuzzy
 
-    def _fuzzy_resolve(self, res: Resolution, key: str) -> None:
-        if len(key) < 4:
+    def _fuzzy_step(self, pending: list[tuple[Resolution, str]]) -> None:
+        """Search every unresolved key in memory, then fetch all hit aliases in one go."""
+        todo = [(res, key) for res, key in pending if not res.matches and len(key) >= 4]
+        if not todo:
             return
         index = self.fuzzy_index()
-        hits = index.search(key, self.threshold, self.limit * 2)
-        if hits:
-            found = self._aliases({k for k, _ in hits})
-            scored = [
-                (a, FUZZY, round(score, 1))
-                for k, score in hits
-                for a in found.get(k, [])
-                if a.alias_type in FUZZY_TYPES
-            ]
-            self._rank(res, res.query, scored)
-            return
-        near = index.search(key, 60.0, self.limit)
-        if near:
-            found = self._aliases({k for k, _ in near})
+        hits = {key: index.search(key, self.threshold, self.limit * 2) for _, key in todo}
+        near = {key: index.search(key, 60.0, self.limit) for _, key in todo if not hits[key]}
+        wanted = {k for hs in (*hits.values(), *near.values()) for k, _ in hs}
+        found = self._aliases(wanted)
+        for res, key in todo:
+            if hits[key]:
+                scored = [
+                    (a, FUZZY, round(score, 1))
+                    for k, score in hits[key]
+                    for a in found.get(k, [])
+                    if a.alias_type in FUZZY_TYPES
+                ]
+                self._rank(res, res.query, scored)
+                continue
             names: list[str] = []
-            for k, _ in near:
+            for k, _ in near.get(key, []):
                 for a in found.get(k, [])[:1]:
-                    label = f"{a.name} ({a.preferred_name})" if a.name != a.preferred_name else a.name
+                    label = (
+                        f"{a.name} ({a.preferred_name})" if a.name != a.preferred_name else a.name
+                    )
                     if label not in names:
                         names.append(label)
             res.closest = names

@@ -56,7 +56,7 @@ class SourceSpec:
 def open_bytes(path: Path) -> io.BufferedIOBase:
     """The file's bytes, gunzipped on the fly when it is ``.gz`` (never unpacked to disk)."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     return path.open("rb")
 
 

@@ -38,24 +38,28 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
             if not any(f.strip() for f in fields):
                 continue
             if len(fields) != len(header):
-                yield Rejected(fname, n, f"expected {len(header)} columns, found {len(fields)}",
-                               raw=raw)  # fmt: skip
+                yield Rejected(
+                    fname, n, f"expected {len(header)} columns, found {len(fields)}", raw=raw
+                )
                 continue
             row = dict(zip(header, (f.strip() for f in fields), strict=True))
             dbid = row["drugbank id"]
             if not _DBID.match(dbid):
-                yield Rejected(fname, n, f"malformed DrugBank ID {dbid!r}", field="DrugBank ID",
-                               raw=raw)  # fmt: skip
+                yield Rejected(
+                    fname, n, f"malformed DrugBank ID {dbid!r}", field="DrugBank ID", raw=raw
+                )
                 continue
             name = row.get("common name", "")
             if not name:
-                yield Rejected(fname, n, "empty common name", field="Common name",
-                               record_id=dbid, raw=raw)  # fmt: skip
+                yield Rejected(
+                    fname, n, "empty common name", field="Common name", record_id=dbid, raw=raw
+                )
                 continue
             unii = row.get("unii", "")
             if unii and not _UNII.match(unii):
-                yield Rejected(fname, n, f"malformed UNII {unii!r}", field="UNII",
-                               record_id=dbid, raw=raw)  # fmt: skip
+                yield Rejected(
+                    fname, n, f"malformed UNII {unii!r}", field="UNII", record_id=dbid, raw=raw
+                )
                 unii = ""
             yield Record(
                 dbid,

@@ -32,8 +32,9 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
                 header = [f.strip().lower() for f in fields]
                 continue
             if len(fields) != len(header):
-                yield Rejected(fname, n, f"expected {len(header)} columns, found {len(fields)}",
-                               raw=raw)  # fmt: skip
+                yield Rejected(
+                    fname, n, f"expected {len(header)} columns, found {len(fields)}", raw=raw
+                )
                 continue
             row = dict(zip(header, (f.strip() for f in fields), strict=True))
             tid = row.get("id", "")
@@ -42,13 +43,18 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
                 continue
             cur = targets.setdefault(
                 tid,
-                {"name": row.get("name") or None, "gene": row.get("gene name") or None,
-                 "uniprot": row.get("uniprot id") or None, "organism": row.get("species") or None,
-                 "drugs": set()},
-            )  # fmt: skip
+                {
+                    "name": row.get("name") or None,
+                    "gene": row.get("gene name") or None,
+                    "uniprot": row.get("uniprot id") or None,
+                    "organism": row.get("species") or None,
+                    "drugs": set(),
+                },
+            )
             cur["drugs"].update(_DBID.findall(row.get("drug ids", "")))
     for tid, rec in targets.items():
         yield Record(tid, {**rec, "drugs": sorted(rec["drugs"])})
+
 
 ALL_SPEC = SourceSpec(
     name="drugbank_targets",

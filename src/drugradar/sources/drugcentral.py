@@ -46,8 +46,9 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
                 header = [f.strip().lower() for f in fields]
                 continue
             if len(fields) != len(header):
-                yield Rejected(path.name, n, f"expected {len(header)} columns, found {len(fields)}",
-                               raw=raw)  # fmt: skip
+                yield Rejected(
+                    path.name, n, f"expected {len(header)} columns, found {len(fields)}", raw=raw
+                )
                 continue
             row = dict(zip(header, (f.strip() for f in fields), strict=True))
             did, name = row.get("drug_id", ""), row.get("drug_name", "")
@@ -55,11 +56,14 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
                 yield Rejected(path.name, n, f"malformed DRUG_ID {did!r}", field="DRUG_ID", raw=raw)
                 continue
             if not name:
-                yield Rejected(path.name, n, "empty DRUG_NAME", field="DRUG_NAME",
-                               record_id=did, raw=raw)  # fmt: skip
+                yield Rejected(
+                    path.name, n, "empty DRUG_NAME", field="DRUG_NAME", record_id=did, raw=raw
+                )
                 continue
-            rec = drugs.setdefault(did, {"name": name, "targets": [], "indications": [],
-                                         "classes": [], "identifiers": []})  # fmt: skip
+            rec = drugs.setdefault(
+                did,
+                {"name": name, "targets": [], "indications": [], "classes": [], "identifiers": []},
+            )
             rec[kind].append({k: (row.get(k) or None) for k in _KEEP[kind]})
     for did, rec in drugs.items():
         for kind in _KEEP:

@@ -25,7 +25,9 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
         header_seen = False
         for n, text, raw in decoded_lines(path):
             if text is None:
-                yield Rejected(fname, n, "line is not valid UTF-8", raw=raw.decode("utf-8", "replace"))
+                yield Rejected(
+                    fname, n, "line is not valid UTF-8", raw=raw.decode("utf-8", "replace")
+                )
                 continue
             if not header_seen:
                 header_seen = True
@@ -35,8 +37,9 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
                 continue
             cols = text.split("\t")
             if len(cols) != 4:
-                yield Rejected(fname, n, f"expected 4 tab-separated columns, found {len(cols)}",
-                               raw=text)  # fmt: skip
+                yield Rejected(
+                    fname, n, f"expected 4 tab-separated columns, found {len(cols)}", raw=text
+                )
                 continue
             name, ntype, unii, display = (c.strip() for c in cols)
             if not _UNII.match(unii):
@@ -46,8 +49,9 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
                 yield Rejected(fname, n, "empty name", field="Name", record_id=unii, raw=text)
                 continue
             if ntype not in NAME_TYPES:
-                yield Rejected(fname, n, f"unknown name type {ntype!r}", field="TYPE",
-                               record_id=unii, raw=text)  # fmt: skip
+                yield Rejected(
+                    fname, n, f"unknown name type {ntype!r}", field="TYPE", record_id=unii, raw=text
+                )
                 continue
             sub = subs.setdefault(unii, {"display": display or name, "names": []})
             sub["names"].append([name, ntype])  # type: ignore[attr-defined]

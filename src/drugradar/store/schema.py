@@ -7,6 +7,8 @@ its provenance: ``source``, ``source_record_id``, ``source_date``, ``licence``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -32,7 +34,7 @@ metadata = MetaData(
 )
 
 
-def provenance_columns() -> list[Column[object]]:
+def provenance_columns() -> list[Column[Any]]:
     return [
         Column("source", String(40), nullable=False),
         Column("source_record_id", String(200), nullable=False),
@@ -117,7 +119,9 @@ drug_xref = Table(
     "drug_xref",
     metadata,
     Column("drug_id", String(16), ForeignKey("drug.id"), primary_key=True),
-    Column("namespace", String(30), primary_key=True),  # unii, drugbank, cas, chembl, drugcentral...
+    Column(
+        "namespace", String(30), primary_key=True
+    ),  # unii, drugbank, cas, chembl, drugcentral...
     Column("value", String(200), primary_key=True),
     Column("source", String(40), primary_key=True),
     Column("source_record_id", String(200), nullable=False),

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, tuple_, update
 
-
 CHUNK = 5000
 T = TypeVar("T")
 
@@ -50,7 +49,7 @@ def sync_rows(
     ``key`` names the natural key; ``surrogate`` an autoincrement id the rows don't carry.
     """
     counts = SyncCounts()
-    cols = [c for c in table.columns.keys() if c != surrogate]
+    cols = [c.name for c in table.columns if c.name != surrogate]
     fetch = [table.c[c] for c in cols] + ([table.c[surrogate]] if surrogate else [])
     existing: dict[tuple[Any, ...], Any] = {}
     for r in conn.execute(select(*fetch)):
@@ -96,7 +95,7 @@ def sync_rows(
             counts.deleted = len(ids)
         else:
             kcols = tuple_(*[table.c[k] for k in key])
-            for batch in chunks(gone, 500):
-                conn.execute(delete(table).where(kcols.in_(batch)))
+            for kbatch in chunks(gone, 500):
+                conn.execute(delete(table).where(kcols.in_(kbatch)))
             counts.deleted = len(gone)
     return counts

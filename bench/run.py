@@ -1,0 +1,162 @@
+"""Benchmarks for the dictionary: ``make bench`` writes ``bench/results.json``.
+
+- load: ``load vocab`` on all of ``../shared/data/vocab`` into a fresh SQLite file and a fresh
+  PostgreSQL schema (seconds, wall clock).
+- resolve exact: 10,000 real names drawn (seeded) from the dictionary's own aliases, resolved in
+  one batch (names/second).
+- resolve fuzzy: the same names with one character changed by code (a synthetic typo), so that
+  no exact match exists (names/second, and how many still find the original drug).
+- coverage: every distinct brand and active-ingredient name of Drugs@FDA Products (2023-04), a
+  source the dictionary is not built from: share resolved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, select, text
+
+from drugradar.dictionary import load_vocab
+from drugradar.resolve import Resolver
+from drugradar.store import make_engine, migrate
+from drugradar.store.schema import synonym
+
+N = 10_000
+
+
+def timed_load(engine: Engine, vocab: Path) -> float:
+    migrate(engine)
+    t0 = time.perf_counter()
+    load_vocab(engine, vocab)
+    return round(time.perf_counter() - t0, 2)
+
+
+def sample_names(engine: Engine, rnd: random.Random) -> list[tuple[str, str]]:
+    types = ("official", "inn", "brand", "code", "common", "salt")
+    with engine.connect() as c:
+        rows = c.execute(
+            select(synonym.c.name, synonym.c.drug_id).where(
+                synonym.c.alias_type.in_(types), synonym.c.source.in_(("unii", "drugbank"))
+            )
+        ).all()
+    rows = [r for r in rows if 5 <= len(r.name) <= 40]
+    return [(r.name, r.drug_id) for r in rnd.sample(rows, N)]
+
+
+def typo(name: str, rnd: random.Random) -> str:
+    i = rnd.randrange(1, len(name) - 1)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    op = rnd.choice(("replace", "delete", "insert"))
+    if op == "replace":
+        return name[:i] + rnd.choice(letters) + name[i + 1 :]
+    if op == "delete":
+        return name[:i] + name[i + 1 :]
+    return name[:i] + rnd.choice(letters) + name[i:]
+
+
+def bench_resolve(engine: Engine, data: Path) -> dict[str, Any]:
+    rnd = random.Random(7)
+    names = sample_names(engine, rnd)
+    resolver = Resolver(engine)
+    t0 = time.perf_counter()
+    resolver.fuzzy_index()  # built once per process; timed on its own
+    index_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    exact = resolver.resolve_many([n for n, _ in names], fuzzy=False)
+    exact_s = time.perf_counter() - t0
+    exact_ok = sum(
+        1 for r, (_, did) in zip(exact, names, strict=True) if any(m.drug_id == did for m in r.matches)
+    )
+
+    typos = [(typo(n, rnd), did) for n, did in names]
+    t0 = time.perf_counter()
+    fuzzy = resolver.resolve_many([n for n, _ in typos])
+    fuzzy_s = time.perf_counter() - t0
+    found = sum(1 for r in fuzzy if r.matches)
+    right = sum(
+        1 for r, (_, did) in zip(fuzzy, typos, strict=True) if r.best and r.best.drug_id == did
+    )
+    kinds: dict[str, int] = {}
+    for r in fuzzy:
+        k = r.best.match_kind if r.best else "none"
+        kinds[k] = kinds.get(k, 0) + 1
+
+    products = data / "fda" / "drugsatfda" / "2023-04" / "Products.txt.gz"
+    coverage: dict[str, Any] = {}
+    if products.exists():
+        with gzip.open(products, "rt", encoding="utf-8", errors="replace") as fh:
+            rows = [ln.rstrip("\n").split("\t") for ln in fh][1:]
+        fda_names = sorted({r[5] for r in rows if len(r) > 6} | {r[6] for r in rows if len(r) > 6})
+        t0 = time.perf_counter()
+        res = resolver.resolve_many(fda_names)
+        coverage = {
+            "names": len(fda_names),
+            "resolved": sum(1 for r in res if r.matches),
+            "exact": sum(1 for r in res if r.best and r.best.match_kind == "exact"),
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
+    return {
+        "fuzzy_index_build_s": round(index_s, 2),
+        "exact": {
+            "names": N,
+            "seconds": round(exact_s, 3),
+            "names_per_s": round(N / exact_s),
+            "found_right_drug": exact_ok,
+        },
+        "fuzzy": {
+            "names": N,
+            "seconds": round(fuzzy_s, 3),
+            "names_per_s": round(N / fuzzy_s),
+            "matched": found,
+            "matched_right_drug": right,
+            "by_kind": kinds,
+        },
+        "drugsatfda_coverage": coverage,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=Path("../shared/data/vocab"))
+    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    args = ap.parse_args()
+    vocab: Path = args.data
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = make_engine(f"sqlite:///{tmp}/bench.db")
+        results["load_vocab_sqlite_s"] = timed_load(sqlite, vocab)
+        results["load_vocab_sqlite_again_s"] = timed_load(sqlite, vocab)  # all skipped
+        results["resolve_sqlite"] = bench_resolve(sqlite, vocab.parent)
+        sqlite.dispose()
+    schema = "bench_" + uuid.uuid4().hex[:8]
+    admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        pg = make_engine(f"{args.pg_url}?options=-csearch_path%3D{schema}")
+        results["load_vocab_postgresql_s"] = timed_load(pg, vocab)
+        results["resolve_postgresql"] = bench_resolve(pg, vocab.parent)
+        pg.dispose()
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
