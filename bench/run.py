@@ -75,7 +75,9 @@ def bench_resolve(engine: Engine, data: Path) -> dict[str, Any]:
     exact = resolver.resolve_many([n for n, _ in names], fuzzy=False)
     exact_s = time.perf_counter() - t0
     exact_ok = sum(
-        1 for r, (_, did) in zip(exact, names, strict=True) if any(m.drug_id == did for m in r.matches)
+        1
+        for r, (_, did) in zip(exact, names, strict=True)
+        if any(m.drug_id == did for m in r.matches)
     )
 
     typos = [(typo(n, rnd), did) for n, did in names]
