@@ -46,3 +46,13 @@ def test_errors_are_one_clear_sentence(db: Database, tmp_path: object) -> None:
     out = run(db, "load", "vocab", "--data", "/nonexistent/vocab")
     assert out.returncode == 2
     assert "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_show(db: Database) -> None:
+    assert run(db, "load", "vocab", "--data", str(FIXTURE_VOCAB)).returncode == 0
+    out = run(db, "show", "Gleevec")
+    assert out.returncode == 0, out.stderr
+    assert "Imatinib" in out.stdout and "Modality: small molecule" in out.stdout
+    assert "ABL1" in out.stdout and "GLEEVEC" in out.stdout
+    miss = run(db, "show", "qqqqzzzz")
+    assert miss.returncode == 1 and "No drug matches" in miss.stdout

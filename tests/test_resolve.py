@@ -97,3 +97,27 @@ def test_codes_are_not_fuzzy_matched(resolver: Resolver) -> None:
 def test_threshold_controls_fuzzy(loaded_module: Engine) -> None:
     assert Resolver(loaded_module, threshold=95).resolve("pembrolizumub").matches == []
     assert Resolver(loaded_module, threshold=85).resolve("pembrolizumub").matches
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # research codes reused by different substances, told apart only by the hyphen (UNII)
+        ("E-3810", "lucitanib"),
+        ("E3810", "rabeprazole"),
+        # brands told apart only by the hyphen: KETAS (ibudilast), KETA-S (esketamine)
+        ("KETAS", "ibudilast"),
+        ("Keta-S", "esketamine"),
+    ],
+)
+def test_reused_codes_and_brands(resolver: Resolver, query: str, expected: str) -> None:
+    res = resolver.resolve(query)
+    assert res.best and res.best.preferred_name.lower() == expected
+    assert len({m.drug_id for m in res.matches}) == 2  # the other one is listed too
+    assert not res.ambiguous
+
+
+def test_same_code_written_a_third_way_is_ambiguous(resolver: Resolver) -> None:
+    res = resolver.resolve("e 3810")  # equal to both only after normalization
+    assert res.ambiguous
+    assert {m.preferred_name.lower() for m in res.matches} == {"lucitanib", "rabeprazole"}

@@ -10,6 +10,7 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine, select
@@ -21,6 +22,7 @@ from drugradar.resolve import Resolver
 from drugradar.sources.registry import Release
 from drugradar.stats import collect
 from drugradar.store import make_engine, migrate
+from drugradar.store.repository import get_drug
 from drugradar.store.schema import quarantine
 
 app = typer.Typer(help="drugradar: open drug R&D intelligence.", no_args_is_help=True)
@@ -132,6 +134,57 @@ def resolve(
         console.print(table)
     if not res.matches:
         raise typer.Exit(1)
+
+
+@app.command()
+def show(
+    name: Annotated[str, typer.Argument(help="A drug name or drugradar id (DR…)")],
+    all_names: Annotated[bool, typer.Option("--all-names", help="List every name")] = False,
+) -> None:
+    """Show a drug: names, forms, modality, targets, classes and indications, with sources."""
+    engine = _engine()
+    d = get_drug(engine, name)
+    if d is None:
+        res = Resolver(engine).resolve(name)
+        if not res.best:
+            console.print(res.message)
+            raise typer.Exit(1)
+        if res.ambiguous:
+            console.print(res.message)
+        d = get_drug(engine, res.best.drug_id)
+    assert d is not None
+    console.print(f"[bold]{escape(d.preferred_name)}[/bold] ({d.id})")
+    console.print(f"Modality: {d.modality.value} — {escape(d.modality_rule)}")
+    console.print("Identifiers: " + "; ".join(f"{k} {', '.join(v)}" for k, v in d.xrefs.items()))
+    by_type: dict[str, list[str]] = {}
+    for s in d.synonyms:
+        names = by_type.setdefault(s.alias_type.value, [])
+        if s.name not in names:
+            names.append(s.name)
+    for t, names in by_type.items():
+        shown = names if all_names else names[:8]
+        more = f" (+{len(names) - len(shown)} more)" if len(names) > len(shown) else ""
+        console.print(f"  {t}: {escape('; '.join(shown))}{more}")
+    if d.salt_forms:
+        console.print("Salt / hydrate forms: " + escape("; ".join(f.name for f in d.salt_forms)))
+    table = Table("target", "gene", "action", "source", "licence", title="Targets")
+    for dt in d.targets:
+        table.add_row(
+            escape(dt.target.name or dt.target.id),
+            dt.target.gene_symbol or "",
+            dt.action_type or "",
+            dt.provenance.source,
+            dt.provenance.licence,
+        )
+    if d.targets:
+        console.print(table)
+    if d.indications:
+        console.print(
+            "Indications (DrugCentral): " + escape("; ".join(i.name for i in d.indications))
+        )
+    epc = [c.name for c in d.classes if c.class_type in {"EPC", "MoA"}]
+    if epc:
+        console.print("Pharmacologic classes: " + escape("; ".join(epc)))
 
 
 @app.command()

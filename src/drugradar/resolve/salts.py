@@ -12,178 +12,33 @@ import re
 
 from drugradar.resolve.normalize import words
 
-_ANIONS = [
-    "acetate",
-    "acetonide",
-    "adipate",
-    "aspartate",
-    "benzoate",
-    "besylate",
-    "besilate",
-    "bicarbonate",
-    "bisulfate",
-    "bitartrate",
-    "bromide",
-    "butyrate",
-    "camsylate",
-    "camsilate",
-    "carbonate",
-    "chloride",
-    "citrate",
-    "cypionate",
-    "decanoate",
-    "diacetate",
-    "dimesylate",
-    "disodium",
-    "dipropionate",
-    "edisylate",
-    "edisilate",
-    "enanthate",
-    "esylate",
-    "esilate",
-    "estolate",
-    "ethanolamine",
-    "fumarate",
-    "gluceptate",
-    "gluconate",
-    "glucuronate",
-    "glutamate",
-    "hemifumarate",
-    "hemisulfate",
-    "hemitartrate",
-    "hexanoate",
-    "hippurate",
-    "hyclate",
-    "hydrobromide",
-    "hydrochloride",
-    "hydroiodide",
-    "hydrogen",
-    "iodide",
-    "isethionate",
-    "lactate",
-    "lactobionate",
-    "laurate",
-    "lysine",
-    "malate",
-    "maleate",
-    "mandelate",
-    "meglumine",
-    "mesylate",
-    "mesilate",
-    "methylsulfate",
-    "methylbromide",
-    "monosodium",
-    "napadisylate",
-    "napsylate",
-    "napsilate",
-    "nitrate",
-    "oleate",
-    "orotate",
-    "oxalate",
-    "palmitate",
-    "pamoate",
-    "pentahydrate",
-    "phosphate",
-    "propionate",
-    "salicylate",
-    "sodium",
-    "potassium",
-    "calcium",
-    "magnesium",
-    "lithium",
-    "zinc",
-    "aluminum",
-    "aluminium",
-    "ammonium",
-    "stearate",
-    "succinate",
-    "sulfate",
-    "sulphate",
-    "tannate",
-    "tartrate",
-    "teoclate",
-    "tosylate",
-    "tosilate",
-    "triethylamine",
-    "trifluoroacetate",
-    "trihydrate",
-    "tromethamine",
-    "undecylenate",
-    "valerate",
-    "xinafoate",
-    "hcl",
-    "hbr",
-    "monohydrochloride",
-    "dihydrochloride",
-    "trihydrochloride",
-    "monohydrate",
-    "dihydrate",
-    "hemihydrate",
-    "sesquihydrate",
-    "tetrahydrate",
-    "hexahydrate",
-    "heptahydrate",
-    "hydrate",
-    "anhydrous",
-    "solvate",
-    "monoammonium",
-    "diammonium",
-    "dipotassium",
-    "tripotassium",
-    "trisodium",
-    "tetrasodium",
-    "monopotassium",
-    "dimeglumine",
-    "olamine",
-    "diolamine",
-    "erbumine",
-    "arginine",
-    "benzathine",
-    "procaine",
-]
-_QUALIFIERS = set(
-    [
-        "mono",
-        "di",
-        "tri",
-        "tetra",
-        "hemi",
-        "sesqui",
-        "hydrogen",
-        "anhydrous",
-        "form",
-        "crystalline",
-        "amorphous",
-    ]
+_ANIONS = """
+acetate acetonide adipate aspartate benzoate besylate besilate bicarbonate bisulfate bitartrate
+bromide butyrate camsylate camsilate carbonate chloride citrate cypionate decanoate diacetate
+dimesylate disodium dipropionate edisylate edisilate enanthate esylate esilate estolate ethanolamine
+fumarate gluceptate gluconate glucuronate glutamate hemifumarate hemisulfate hemitartrate
+hexanoate hippurate hyclate hydrobromide hydrochloride hydroiodide hydrogen iodide isethionate
+lactate lactobionate laurate lysine malate maleate mandelate meglumine mesylate mesilate
+methylsulfate methylbromide monosodium napadisylate napsylate napsilate nitrate oleate orotate
+oxalate palmitate pamoate pentahydrate phosphate propionate salicylate sodium potassium calcium
+magnesium lithium zinc aluminum aluminium ammonium stearate succinate sulfate sulphate tannate
+tartrate teoclate tosylate tosilate triethylamine trifluoroacetate trihydrate tromethamine
+undecylenate valerate xinafoate hcl hbr monohydrochloride dihydrochloride trihydrochloride
+monohydrate dihydrate hemihydrate sesquihydrate tetrahydrate hexahydrate heptahydrate hydrate
+anhydrous solvate monoammonium diammonium dipotassium tripotassium trisodium tetrasodium
+monopotassium dimeglumine olamine diolamine erbumine arginine benzathine procaine
+""".split()  # noqa: SIM905
+_QUALIFIERS = frozenset(
+    "mono di tri tetra hemi sesqui hydrogen anhydrous form crystalline amorphous".split()  # noqa: SIM905
 )
 SALT_WORDS = frozenset(_ANIONS)
 # Inorganic ions: "sodium chloride", "lithium carbonate" are drugs of their own, not forms of
 # sodium or carbonate; an organic counter-ion left alone (procaine, arginine) is a real parent.
 _INORGANIC = frozenset(
-    [
-        "sodium",
-        "potassium",
-        "calcium",
-        "magnesium",
-        "lithium",
-        "zinc",
-        "aluminum",
-        "aluminium",
-        "ammonium",
-        "hydrogen",
-        "chloride",
-        "bromide",
-        "iodide",
-        "carbonate",
-        "bicarbonate",
-        "phosphate",
-        "sulfate",
-        "sulphate",
-        "nitrate",
-        "acetate",
-        "citrate",
-        "hydrate",
-    ]
+    """
+sodium potassium calcium magnesium lithium zinc aluminum aluminium ammonium hydrogen chloride
+bromide iodide carbonate bicarbonate phosphate sulfate sulphate nitrate acetate citrate hydrate
+""".split()  # noqa: SIM905
 )
 _STEREO = re.compile(r"^(?:[rsdl]|dl|rs|cis|trans|e|z)$")
 
