@@ -59,7 +59,7 @@ def test_batch_equals_one_by_one(resolver: Resolver) -> None:
 
 def test_json_shape(resolver: Resolver) -> None:
     out = resolver.resolve("Zejula").to_dict()
-    assert set(out) == {"query", "matches", "ambiguous", "closest"}
+    assert set(out) == {"query", "matches", "ambiguous", "combination", "closest"}
     m = out["matches"][0]
     assert {"drug_id", "preferred_name", "matched_alias", "alias_type", "score", "source"} <= set(m)
     assert m["matched_alias"] == "ZEJULA" and m["salt_form"] == "195Q483UZD"
@@ -121,3 +121,21 @@ def test_same_code_written_a_third_way_is_ambiguous(resolver: Resolver) -> None:
     res = resolver.resolve("e 3810")  # equal to both only after normalization
     assert res.ambiguous
     assert {m.preferred_name.lower() for m in res.matches} == {"lucitanib", "rabeprazole"}
+
+
+def test_combination_product_names_each_component(resolver: Resolver) -> None:
+    # Drugs@FDA writes combination products as their ingredients: "A AND B", "A; B"
+    for query in ("TRASTUZUMAB AND HYALURONIDASE (HUMAN RECOMBINANT)",
+                  "trastuzumab; hyaluronidase (human recombinant)"):  # fmt: skip
+        res = resolver.resolve(query)
+        assert res.combination and not res.ambiguous
+        assert res.matches[0].preferred_name.lower() == "trastuzumab"
+        assert len(res.matches) == 2 and {m.match_kind for m in res.matches} == {"combination"}
+    one_unknown = resolver.resolve("trastuzumab and qqqqzzzz")
+    assert not one_unknown.combination  # every part must resolve
+
+
+def test_prefix_of_a_product_name(resolver: Resolver) -> None:
+    res = resolver.resolve("pembrolizumab injection for intravenous use")
+    assert res.best and res.best.preferred_name == "Pembrolizumab"
+    assert (res.best.match_kind, res.best.score) == ("partial", 85.0)

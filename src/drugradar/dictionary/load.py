@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from drugradar.dictionary.build import build
 from drugradar.dictionary.ingest import ReleaseReport, load_release
@@ -19,6 +19,7 @@ from drugradar.store.schema import (
     drug_xref,
     meta,
     salt_form,
+    source_record,
     source_release,
     synonym,
     target,
@@ -26,6 +27,17 @@ from drugradar.store.schema import (
 from drugradar.store.sync import SyncCounts, sync_rows
 
 BUILT_KEY = "dictionary_built_from_release"
+DICTIONARY_TABLES = (
+    drug,
+    target,
+    drug_xref,
+    synonym,
+    salt_form,
+    drug_target,
+    drug_indication,
+    drug_class,
+    source_record,
+)
 
 
 @dataclass(slots=True)
@@ -136,4 +148,7 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
         ).scalar()
         conn.execute(meta.delete().where(meta.c.key == BUILT_KEY))
         conn.execute(meta.insert().values(key=BUILT_KEY, value=str(newest)))
+        # bulk changes leave the planner's statistics stale (PostgreSQL then scans whole tables)
+        for table in DICTIONARY_TABLES:
+            conn.execute(text(f"ANALYZE {table.name}"))
     return counts

@@ -5,12 +5,16 @@ Steps, first that finds something wins:
    product that merely contains the drug scores 90);
 2. salt: the query names a salt or hydrate form not in the dictionary; its parent's name matches
    (``pembrolizumab hydrochloride`` -> pembrolizumab; score 95);
-3. partial: a part of the query in parentheses, or the part outside them, matches exactly
+3. combination: a combination product written as its components (``abacavir sulfate and
+   lamivudine``, ``A; B``, ``A/B``, ``A w/ B``): every part resolves exactly, one match per part;
+4. partial: a part of the query in parentheses, or the part outside them, matches exactly
    (``pembrolizumab (MK-3475)``), or the query is the first word of a multi-word official name
    (``talimogene`` -> talimogene laherparepvec); score 90;
-4. fuzzy: rapidfuzz ratio against names (not codes or identifiers: a one-character change in a
-   code is another compound), candidates blocked by first/last letter and length; score = ratio,
-   kept when >= the threshold (default 85).
+5. fuzzy: rapidfuzz ratio against names (not codes or identifiers: a one-character change in a
+   code is another compound), candidates blocked by their first/last letters and length;
+   score = ratio, kept when >= the threshold (default 85);
+6. prefix: the longest run of leading words that is a name (``pembrolizumab injection``,
+   ``acetic acid 2%``); score 85.
 Among exact matches, an alias written exactly as the query beats one equal only after
 normalization (``E-3810`` vs ``E3810``), and official/INN names beat brands and codes, which beat
 other names. Several drugs still level at the top make the answer ``ambiguous``; when nothing
@@ -22,7 +26,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -34,7 +38,9 @@ from drugradar.resolve.salts import strip_salt
 from drugradar.store.schema import drug, synonym
 
 FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
-EXACT, SALT, PARTIAL, FUZZY = "exact", "salt", "partial", "fuzzy"
+EXACT, SALT, PARTIAL, COMBINATION, FUZZY = "exact", "salt", "partial", "combination", "fuzzy"
+PREFIX_TYPES = {"official", "inn", "brand", "common", "salt"}
+_COMBO_SPLIT = re.compile(r"\s*(?:;|\+|/|,?\s+and\s+|\s+with\s+|\s+w/\s*|,)\s*", re.IGNORECASE)
 _TIER = {"official": 0, "inn": 0, "brand": 1, "code": 1}  # everything else: 2
 _PARENS = re.compile(r"[()\[\]]")
 
@@ -56,6 +62,7 @@ class Resolution:
     query: str
     matches: list[Match] = field(default_factory=list)
     ambiguous: bool = False
+    combination: bool = False  # the query names several drugs, each a match
     closest: list[str] = field(default_factory=list)
 
     @property
@@ -67,6 +74,9 @@ class Resolution:
         if self.matches:
             b = self.matches[0]
             how = f"{b.match_kind} match on {b.alias_type} alias '{b.matched_alias}'"
+            if self.combination:
+                parts = " + ".join(f"{m.preferred_name} ({m.drug_id})" for m in self.matches)
+                return f"'{self.query}' -> combination of {parts}"
             head = f"'{self.query}' -> {b.preferred_name} ({b.drug_id}), {how}, score {b.score:g}"
             return head + (f"; ambiguous: {len(self.matches)} candidates" if self.ambiguous else "")
         tail = f" Closest names: {', '.join(self.closest)}." if self.closest else ""
@@ -77,6 +87,7 @@ class Resolution:
             "query": self.query,
             "matches": [asdict(m) for m in self.matches],
             "ambiguous": self.ambiguous,
+            "combination": self.combination,
             "closest": self.closest,
         }
 
@@ -93,28 +104,40 @@ class _Alias:
 
 
 class FuzzyIndex:
-    """Normalized name keys, blocked by (first letter, length) and (last letter, length)."""
+    """Normalized name keys in blocks, so that a query is compared with few candidates.
+
+    Narrow blocks are (first two letters, length) and (last two letters, length): a typo leaves
+    one of the two ends intact. Wide blocks use one letter, for single queries where finding the
+    closest names matters more than speed.
+    """
 
     def __init__(self, keys: Iterable[str]) -> None:
-        self.by_first: dict[tuple[str, int], list[str]] = defaultdict(list)
-        self.by_last: dict[tuple[str, int], list[str]] = defaultdict(list)
+        self.blocks: dict[tuple[str, str, int], list[str]] = defaultdict(list)
         for k in keys:
-            self.by_first[(k[0], len(k))].append(k)
-            self.by_last[(k[-1], len(k))].append(k)
+            n = len(k)
+            self.blocks[("^", k[:2], n)].append(k)
+            self.blocks[("$", k[-2:], n)].append(k)
+            self.blocks[("^1", k[:1], n)].append(k)
+            self.blocks[("$1", k[-1:], n)].append(k)
 
-    def candidates(self, key: str, slack: int) -> list[str]:
-        n = len(key)
-        out: set[str] = set()
-        for size in range(max(1, n - slack), n + slack + 1):
-            out.update(self.by_first.get((key[0], size), ()))
-            out.update(self.by_last.get((key[-1], size), ()))
-        return list(out)
+    def candidates(self, key: str, slack: int, wide: bool = False) -> list[str]:
+        heads = (("^1", key[:1]), ("$1", key[-1:])) if wide else (("^", key[:2]), ("$", key[-2:]))
+        out: list[str] = []
+        for size in range(max(1, len(key) - slack), len(key) + slack + 1):
+            for end, chars in heads:
+                out += self.blocks.get((end, chars, size), ())
+        return out
 
-    def search(self, key: str, cutoff: float, limit: int) -> list[tuple[str, float]]:
-        slack = max(2, len(key) // 4)
-        cands = self.candidates(key, slack)
-        found = process.extract(key, cands, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)
-        return [(k, float(s)) for k, s, _ in found]
+    def search(
+        self, key: str, cutoff: float, limit: int, *, wide: bool = False
+    ) -> list[tuple[str, float]]:
+        slack = max(2, len(key) // 5) if not wide else max(3, len(key) // 3)
+        cands = self.candidates(key, slack, wide)
+        found = process.extract(key, cands, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit * 2)
+        best: dict[str, float] = {}
+        for k, score, _ in found:  # a key can sit in both end blocks
+            best[k] = max(best.get(k, 0.0), float(score))
+        return sorted(best.items(), key=lambda kv: -kv[1])[:limit]
 
 
 class Resolver:
@@ -145,9 +168,13 @@ class Resolver:
             out.append(res)
         self._salt_step(pending)
         pending = [(res, key) for res, key in pending if not res.matches]
+        self._combination_step(pending)
+        pending = [(res, key) for res, key in pending if not res.matches]
         self._partial_step(pending)
+        pending = [(res, key) for res, key in pending if not res.matches]
         if fuzzy:
             self._fuzzy_step(pending)
+        self._prefix_step([(res, key) for res, key in pending if not res.matches])
         return out
 
     # -- steps -----------------------------------------------------------------------------
@@ -214,6 +241,44 @@ class Resolver:
         for res, key in pending:
             if not res.matches and key in by_head:
                 self._rank(res, res.query, [(a, PARTIAL, 90.0) for a in by_head[key]])
+
+    def _combination_step(self, pending: list[tuple[Resolution, str]]) -> None:
+        parts_of: dict[int, list[str]] = {}
+        for i, (res, _) in enumerate(pending):
+            parts = [p.strip() for p in _COMBO_SPLIT.split(res.query) if p.strip()]
+            if len(parts) >= 2:
+                parts_of[i] = parts
+        if not parts_of:
+            return
+        flat = sorted({p for ps in parts_of.values() for p in ps})
+        sub = dict(zip(flat, self.resolve_many(flat, fuzzy=False), strict=True))
+        for i, parts in parts_of.items():
+            bests = [sub[p].best for p in parts]
+            if not all(b is not None and b.match_kind in (EXACT, SALT) for b in bests):
+                continue
+            res = pending[i][0]
+            seen: set[str] = set()
+            for b in bests:
+                assert b is not None
+                if b.drug_id not in seen:
+                    seen.add(b.drug_id)
+                    res.matches.append(replace(b, match_kind=COMBINATION))
+            res.combination = len(res.matches) > 1
+
+    def _prefix_step(self, pending: list[tuple[Resolution, str]]) -> None:
+        prefixes: dict[int, list[str]] = {}
+        for i, (res, _) in enumerate(pending):
+            toks = res.query.split()
+            keys = [norm_key(" ".join(toks[:k])) for k in range(len(toks) - 1, 0, -1)]
+            prefixes[i] = [k for k in keys if len(k) >= 4]
+        found = self._aliases({k for ks in prefixes.values() for k in ks})
+        for i, keys in prefixes.items():
+            for k in keys:  # the longest first
+                hits = [a for a in found.get(k, []) if a.alias_type in PREFIX_TYPES]
+                if hits:
+                    res = pending[i][0]
+                    self._rank(res, res.query, [(a, PARTIAL, 85.0) for a in hits])
+                    break
 
     def _rank(self, res: Resolution, query: str, hits: list[tuple[_Alias, str, float]]) -> None:
         """One match per drug (its best alias), best first; several drugs level at the top make
@@ -283,8 +348,13 @@ class Resolver:
         if not todo:
             return
         index = self.fuzzy_index()
-        hits = {key: index.search(key, self.threshold, self.limit * 2) for _, key in todo}
-        near = {key: index.search(key, 60.0, self.limit) for _, key in todo if not hits[key]}
+        wide = len(todo) <= 20  # a person's query: look wider for the closest names
+        hits = {
+            key: index.search(key, self.threshold, self.limit * 2, wide=wide) for _, key in todo
+        }
+        near = {
+            key: index.search(key, 60.0, self.limit, wide=wide) for _, key in todo if not hits[key]
+        }
         wanted = {k for hs in (*hits.values(), *near.values()) for k, _ in hs}
         found = self._aliases(wanted)
         for res, key in todo:
