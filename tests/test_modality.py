@@ -23,6 +23,8 @@ from drugradar.model import Modality as M
         ("epoetin alfa", M.PROTEIN, "-poetin"),
         ("alteplase", M.ENZYME, "-ase"),
         ("lutetium Lu 177 dotatate", M.RADIOPHARMACEUTICAL, "radionuclide"),
+        ("fludeoxyglucose F 18", M.RADIOPHARMACEUTICAL, "radionuclide"),
+        ("gallium (68Ga) chloride", M.RADIOPHARMACEUTICAL, "radionuclide"),
         ("measles virus vaccine live", M.VACCINE, "vaccine"),
     ],
 )
@@ -48,3 +50,9 @@ def test_structure_evidence_when_no_stem() -> None:
         M.UNKNOWN,
         "no source or stem decides",
     )
+
+
+@pytest.mark.parametrize("name", ["TL-895", "C-11", "3-acetylpyridine adenine dinucleotide"])
+def test_look_alikes_are_not_taken_for_stems(name: str) -> None:
+    # research codes are not radionuclides; a dinucleotide is not a -tide peptide
+    assert decide(Evidence(names=[name], classes=[]))[0] is M.UNKNOWN

@@ -16,6 +16,20 @@ from drugradar.model import Modality
 
 M = Modality
 
+# Medical radionuclides, written "lutetium Lu 177", "Tc-99m", "(68Ga)", "fludeoxyglucose F 18";
+# a one-letter element only after a word, so that codes such as TL-895 or C-11 are not taken.
+_ISOTOPES = (
+    "tc 99m|lu 177|ga 6[78]|in 111|cu 6[24]|zr 89|ra 223|ac 225|pb 212|sm 153|sr 89|xe 133|"
+    "rb 82|tl 201|re 18[68]|ho 166|at 211|th 227|cr 51|"
+    "fluorine f 18|iodine i 12[345]|iodine i 131|yttrium y 90|nitrogen n 13|oxygen o 15|"
+    "carbon c 11|phosphorus p 32"
+)
+RADIONUCLIDE = (
+    r"\b(?:" + _ISOTOPES.replace(" ", "[ -]?") + r")\b"
+    r"|\w{3,} (?:f[ -]?18|i[ -]?12[345]|i[ -]?131|y[ -]?90|c[ -]?11|n[ -]?13|o[ -]?15|p[ -]?32)\b"
+    r"|\((?:99mtc|177lu|6[78]ga|111in|6[24]cu|89zr|223ra|225ac|18f|131i|12[345]i|90y|11c)\)"
+)
+
 # (regex on one lower-case name, modality, stem shown in the rule). First match wins, so the
 # more specific stems come first (-repvec before -vec, -leucel before -cel).
 STEMS: list[tuple[re.Pattern[str], Modality, str]] = [
@@ -37,7 +51,7 @@ STEMS: list[tuple[re.Pattern[str], Modality, str]] = [
         (r"cept\b", M.FUSION_PROTEIN, "-cept"),
         (r"(?:siran|ersen|rsen|apt[ae]r)\b", M.OLIGONUCLEOTIDE, "-siran/-rsen"),
         (
-            r"\b(?:tc|f|lu|i|ga|y|ra|in|cu|zr|sm|sr|tl|xe|ac|pb|rb)[ -]\d{2,3}m?\b",
+            RADIONUCLIDE,
             M.RADIOPHARMACEUTICAL,
             "radionuclide",
         ),
@@ -48,7 +62,11 @@ STEMS: list[tuple[re.Pattern[str], Modality, str]] = [
             "-kin/-poetin/-stim/-cog",
         ),
         (r"\b\w+ (?:alfa|beta|gamma|delta)(?:[- ]?\w+)?$", M.PROTEIN, "X alfa (glycoprotein)"),
-        (r"(?:tide|relin|pressin|tocin)\b", M.PEPTIDE, "-tide/-relin"),
+        (
+            r"(?<!nucleo)(?<!poly)(?<!pep)tide\b|(?:relin|pressin|tocin)\b",
+            M.PEPTIDE,
+            "-tide/-relin",
+        ),
         (
             r"(?:tinib|ciclib|parib|zomib|lisib|rafenib|degib|fenib|stat|statin|sartan|pril|"
             r"olol|dipine|prazole|conazole|oxacin|cycline|vir|previr|asvir|buvir|setron|"
