@@ -11,10 +11,14 @@ import orjson
 from .conftest import FIXTURE_VOCAB, Database
 
 
-def run(db: Database, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DRUGRADAR_DB": db.url}
+def run(db: Database, *args: str, flag: bool = False) -> subprocess.CompletedProcess[str]:
+    """The CLI with the database named by ``DRUGRADAR_DB``, or by ``--db`` when ``flag``."""
+    env = {k: v for k, v in os.environ.items() if k != "DRUGRADAR_DB"}
+    if not flag:
+        env["DRUGRADAR_DB"] = db.url
+    pre = ["--db", db.url] if flag else []
     return subprocess.run(
-        [sys.executable, "-m", "drugradar.cli", *args],
+        [sys.executable, "-m", "drugradar.cli", *pre, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -28,7 +32,7 @@ def test_load_stats_resolve(db: Database) -> None:
     assert "Loaded" in out.stdout and "Dictionary updated" in out.stdout
     again = run(db, "load", "vocab", "--data", str(FIXTURE_VOCAB))
     assert "Dictionary unchanged." in again.stdout and "(10 skipped" not in again.stdout
-    stats = run(db, "stats")
+    stats = run(db, "stats", flag=True)  # the same database, named by --db
     assert stats.returncode == 0 and "drugs" in stats.stdout and "unii" in stats.stdout
     res = run(db, "resolve", "MK3475", "--json")
     assert res.returncode == 0, res.stderr
