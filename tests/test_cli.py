@@ -60,3 +60,25 @@ def test_show(db: Database) -> None:
     assert "ABL1" in out.stdout and "GLEEVEC" in out.stdout
     miss = run(db, "show", "qqqqzzzz")
     assert miss.returncode == 1 and "No drug matches" in miss.stdout
+
+
+def test_trials_commands(db: Database) -> None:
+    from .test_ctgov_v2 import SAMPLE
+
+    assert run(db, "load", "vocab", "--data", str(FIXTURE_VOCAB)).returncode == 0
+    out = run(db, "load", "ctgov", str(SAMPLE))
+    assert out.returncode == 0, out.stderr
+    assert "v2-json: 36 studies read (+36 new" in out.stdout
+    again = run(db, "load", "ctgov", str(SAMPLE))
+    assert "Skipped: already loaded" in again.stdout
+    older = run(db, "load", "ctgov", str(SAMPLE), "--as-of", "2026-02-10")
+    assert "older than stored" in older.stdout
+    listed = run(db, "unresolved", "--limit", "50")
+    assert listed.returncode == 0 and "COM902" in listed.stdout
+    profile = orjson.loads(run(db, "drug", "Keytruda").stdout)
+    assert profile["preferred_name"] == "Pembrolizumab" and profile["modality"] == "antibody"
+    nct = {t["nct_id"] for t in profile["trials"]}
+    assert "NCT04303169" in nct
+    assert all(t["match_kind"] for t in profile["trials"])
+    missing = run(db, "load", "ctgov", "/nonexistent.json")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -15,15 +17,20 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from sqlalchemy import Engine, select
 
+from drugradar.devstatus.build import highest_phase, status_of
 from drugradar.dictionary import load_vocab
 from drugradar.dictionary.ingest import ReleaseReport
 from drugradar.dictionary.load import ReleaseHook
 from drugradar.resolve import Resolver
+from drugradar.sources.ctgov_api import API_URL, Client, Query
 from drugradar.sources.registry import Release
 from drugradar.stats import collect
 from drugradar.store import make_engine, migrate
 from drugradar.store.repository import get_drug
 from drugradar.store.schema import quarantine
+from drugradar.trials.load import load_ctgov
+from drugradar.trials.query import trials_of_drug, unresolved_interventions
+from drugradar.trials.sync import sync_ctgov
 
 app = typer.Typer(help="drugradar: open drug R&D intelligence.", no_args_is_help=True)
 load_app = typer.Typer(help="Load public data into the database.", no_args_is_help=True)
@@ -113,6 +120,84 @@ def load_vocab_cmd(
         console.print("Dictionary unchanged.")
 
 
+@load_app.command("ctgov")
+def load_ctgov_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="JSON/JSONL, XML (file, folder, tar) or TSV")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Snapshot date YYYY-MM-DD (version files)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Reload files already loaded")] = False,
+) -> None:
+    """Load ClinicalTrials.gov studies and link their interventions to drugs."""
+    for p in paths:
+        if not p.exists():
+            err.print(f"The path {p} does not exist.")
+            raise typer.Exit(2)
+    when = date.fromisoformat(as_of) if as_of else None
+    engine = _engine()
+    with err.status("loading trials"):
+        rep = load_ctgov(engine, paths, as_of=when, force=force)
+    r = rep.release
+    if r.status == "skipped":
+        console.print(f"Skipped: {r.message}.")
+        return
+    console.print(
+        f"{rep.format}: {r.n_records:,} studies read (+{r.n_added:,} new, ~{r.n_changed:,} changed,"
+        f" {r.n_older:,} older than stored), {r.n_quarantined:,} quarantined; "
+        f"{rep.trials_built:,} trials built, {rep.linked:,} of {rep.interventions:,} "
+        f"interventions linked to drugs; {rep.status_rows:,} development-status rows."
+    )
+    if rep.unknown_values:
+        console.print(
+            "Values no mapping knew (kept verbatim): "
+            + ", ".join(f"{k} ×{n}" for k, n in sorted(rep.unknown_values.items()))
+        )
+
+
+sync_app = typer.Typer(help="Pull updates from live public sources.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("ctgov")
+def sync_ctgov_cmd(
+    since: Annotated[str | None, typer.Option(help="Studies updated since YYYY-MM-DD")] = None,
+    cond: Annotated[str | None, typer.Option(help="Condition query")] = None,
+    intr: Annotated[str | None, typer.Option(help="Intervention query")] = None,
+    spons: Annotated[str | None, typer.Option(help="Sponsor query")] = None,
+    term: Annotated[str | None, typer.Option("--query", help="Free-text query")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Overall status filter")] = None,
+    base_url: Annotated[str, typer.Option(help="API base URL")] = API_URL,
+    page_size: Annotated[int, typer.Option(help="Studies per page (≤ 1000)")] = 1000,
+    resume: Annotated[bool, typer.Option(help="Resume an interrupted sync")] = True,
+) -> None:
+    """Fetch studies from ClinicalTrials.gov API v2 (incremental, resumable) and link them."""
+    query = Query(
+        cond=cond,
+        intr=intr,
+        spons=spons,
+        term=term,
+        status=list(status or []),
+        updated_since=date.fromisoformat(since) if since else None,
+        page_size=page_size,
+    )
+    rep = sync_ctgov(_engine(), query, Client(base_url), resume=resume)
+    start = " (resumed from a saved page)" if rep.resumed_from else ""
+    console.print(
+        f"Synced {rep.pages:,} pages{start}: {rep.studies:,} studies, +{rep.added:,} new, "
+        f"~{rep.changed:,} changed, {rep.quarantined:,} quarantined, {rep.linked:,} "
+        "interventions linked."
+    )
+
+
+@app.command()
+def unresolved(limit: Annotated[int, typer.Option(help="Rows to show")] = 30) -> None:
+    """Trial interventions that look like drugs but match no drug, most frequent first."""
+    table = Table("name", "trials", "type", title="Unresolved drug interventions")
+    for name, n, types in unresolved_interventions(_engine(), limit):
+        table.add_row(escape(name), str(n), types)
+    console.print(table)
+
+
 @app.command()
 def resolve(
     name: Annotated[str, typer.Argument(help="Any drug name: INN, brand, code, salt, typo")],
@@ -185,6 +270,29 @@ def show(
     epc = [c.name for c in d.classes if c.class_type in {"EPC", "MoA"}]
     if epc:
         console.print("Pharmacologic classes: " + escape("; ".join(epc)))
+
+
+@app.command("drug")
+def drug_cmd(
+    name: Annotated[str, typer.Argument(help="A drug name or drugradar id (DR…)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = True,
+) -> None:
+    """The drug's profile so far as JSON: names, modality, targets, classes, trials."""
+    engine = _engine()
+    d = get_drug(engine, name)
+    if d is None:
+        best = Resolver(engine).resolve(name).best
+        d = get_drug(engine, best.drug_id) if best else None
+    if d is None:
+        err.print(f"No drug matches '{name}'.")
+        raise typer.Exit(1)
+    profile = {
+        **asdict(d),
+        **highest_phase(engine, d.id),
+        "status": status_of(engine, d.id),
+        "trials": trials_of_drug(engine, d.id),
+    }
+    sys.stdout.write(orjson.dumps(profile, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 @app.command()

@@ -86,6 +86,9 @@ class Dictionary:
     drug_target: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     indication: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     drug_class: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    disease: list[dict[str, Any]] = field(default_factory=list)
+    disease_synonym: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    disease_ancestor: list[dict[str, Any]] = field(default_factory=list)
 
 
 def current_records(conn: Connection, source: str) -> Iterator[SourceRow]:
@@ -390,6 +393,40 @@ class Builder:
                     "licence": row.licence,
                 }
 
+    # -- diseases (MeSH) -------------------------------------------------------------------
+    def mesh(self, rows: list[SourceRow]) -> None:
+        by_tree: dict[str, str] = {}
+        for row in rows:
+            for tree in row.data["trees"]:
+                by_tree[tree] = row.record_id
+        for row in rows:
+            d = row.data
+            self.out.disease.append(
+                {
+                    "id": row.record_id,
+                    "name": d["name"][:400],
+                    "trees": "|".join(d["trees"]),
+                    **_prov(row),
+                }
+            )
+            for name in [d["name"], *d["synonyms"]]:
+                key = norm_key(name)[:400]
+                if key:
+                    self.out.disease_synonym.setdefault(
+                        (row.record_id, key),
+                        {"disease_id": row.record_id, "norm_key": key, "name": name[:400]},
+                    )
+            ancestors: set[str] = set()
+            for tree in d["trees"]:
+                parts = tree.split(".")
+                for i in range(1, len(parts)):
+                    anc = by_tree.get(".".join(parts[:i]))
+                    if anc and anc != row.record_id:
+                        ancestors.add(anc)
+            self.out.disease_ancestor += [
+                {"disease_id": row.record_id, "ancestor_id": a} for a in sorted(ancestors)
+            ]
+
     # -- drugs -----------------------------------------------------------------------------
     def finish(self) -> Dictionary:
         for did, draft in self.out.drugs.items():
@@ -432,4 +469,5 @@ def build(conn: Connection) -> Dictionary:
     b.drugcentral(list(current_records(conn, "drugcentral")))
     b.drugbank_targets(list(current_records(conn, "drugbank_targets")), None)
     b.drugbank_targets(list(current_records(conn, "drugbank_active_targets")), None)
+    b.mesh(list(current_records(conn, "mesh")))
     return b.finish()

@@ -34,7 +34,9 @@ class ReleaseReport:
     n_changed: int = 0
     n_removed: int = 0
     n_quarantined: int = 0
+    n_older: int = 0  # records older than the version already stored, left as they were
     quarantined: list[Rejected] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)  # ids of records added or changed
 
 
 def content_hash(data: Any) -> str:
@@ -42,12 +44,15 @@ def content_hash(data: Any) -> str:
 
 
 def files_sha256(release: Release) -> str:
-    h = hashlib.sha256()
+    """One hash over the release's label and files (a folder: every file in it, by path)."""
+    h = hashlib.sha256(release.label.encode())  # the label carries a snapshot date, if any
     for p in release.paths:
-        h.update(p.name.encode())
-        with p.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+        for f in files:
+            h.update(str(f.relative_to(p.parent)).encode())
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
     return h.hexdigest()
 
 
@@ -103,7 +108,7 @@ def load_release(
     if prior is not None and prior.status == "done" and not force:
         report.status, report.message = "skipped", "already loaded (same file contents)"
         return report
-    if newest is not None and release.release_date < newest and not force:
+    if spec.snapshot and newest is not None and release.release_date < newest and not force:
         report.status = "skipped"
         report.message = f"older than the loaded release of {newest.isoformat()}"
         return report
@@ -183,10 +188,12 @@ def _store(
 ) -> None:
     spec = release.spec
     src = source_record.c
-    existing: dict[str, tuple[str, bool]] = {
-        r.record_id: (r.content_hash, r.removed)
+    existing: dict[str, tuple[str, bool, date | None]] = {
+        r.record_id: (r.content_hash, r.removed, r.source_date)
         for r in conn.execute(
-            select(src.record_id, src.content_hash, src.removed).where(src.source == spec.name)
+            select(src.record_id, src.content_hash, src.removed, src.source_date).where(
+                src.source == spec.name
+            )
         )
     }
     seen: set[str] = set()
@@ -212,6 +219,10 @@ def _store(
             progress(1000)
         h = content_hash(item.data)
         old = existing.get(item.record_id)
+        when = item.as_of or release.release_date
+        if old is not None and old[2] is not None and when < old[2]:
+            report.n_older += 1  # an older version than the one stored: history, not news
+            continue
         if old is None:
             added.append(
                 {
@@ -219,7 +230,8 @@ def _store(
                     "record_id": item.record_id,
                     "content_hash": h,
                     "data": _dump(item.data),
-                    "source_date": release.release_date,
+                    "raw": item.raw,
+                    "source_date": when,
                     "licence": spec.licence,
                     "first_release_id": release_id,
                     "changed_release_id": release_id,
@@ -275,14 +287,29 @@ def _store(
             .values(
                 content_hash=bindparam("h"),
                 data=bindparam("d"),
-                source_date=release.release_date,
+                raw=bindparam("r"),
+                source_date=bindparam("sd"),
                 changed_release_id=release_id,
                 removed=False,
             ),
-            [{"rid": rec.record_id, "h": h, "d": _dump(rec.data)} for rec, h in cbatch],
+            [
+                {
+                    "rid": rec.record_id,
+                    "h": h,
+                    "d": _dump(rec.data),
+                    "r": rec.raw,
+                    "sd": rec.as_of or release.release_date,
+                }
+                for rec, h in cbatch
+            ],
         )
     report.n_changed = len(changed)
-    gone = [rid for rid, (_, removed) in existing.items() if not removed and rid not in seen]
+    report.touched = [r["record_id"] for r in added] + [rec.record_id for rec, _ in changed]
+    gone = [
+        rid
+        for rid, (_, removed, _) in existing.items()
+        if spec.snapshot and not removed and rid not in seen
+    ]
     for gbatch in chunks(gone):
         conn.execute(
             update(source_record)

@@ -12,6 +12,9 @@ from drugradar.dictionary.build import build
 from drugradar.dictionary.ingest import ReleaseReport, load_release
 from drugradar.sources.registry import Release, vocab_releases
 from drugradar.store.schema import (
+    disease,
+    disease_ancestor,
+    disease_synonym,
     drug,
     drug_class,
     drug_indication,
@@ -37,6 +40,9 @@ DICTIONARY_TABLES = (
     drug_indication,
     drug_class,
     source_record,
+    disease,
+    disease_synonym,
+    disease_ancestor,
 )
 
 
@@ -105,9 +111,14 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
     """Rebuild the dictionary from the stored source records, updating tables in place."""
     with engine.begin() as conn:
         d = build(conn)
-        counts = {
-            "drug": sync_rows(conn, drug, d.drug, ["id"], retire_column="retired"),
-            "target": sync_rows(conn, target, list(d.target.values()), ["id"]),
+        parents = [
+            (target, list(d.target.values()), ["id"]),
+            (disease, d.disease, ["id"]),
+        ]
+        counts = {"drug": sync_rows(conn, drug, d.drug, ["id"], retire_column="retired")}
+        for table, rows, key in parents:  # new parents first; old ones go after their children
+            counts[table.name] = sync_rows(conn, table, rows, key, keep_missing=True)
+        counts |= {
             "drug_xref": sync_rows(
                 conn, drug_xref, d.xref, ["drug_id", "namespace", "value", "source"]
             ),
@@ -142,7 +153,15 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
                 list(d.drug_class.values()),
                 ["drug_id", "name", "class_type", "source"],
             ),
+            "disease_synonym": sync_rows(
+                conn, disease_synonym, list(d.disease_synonym.values()), ["disease_id", "norm_key"]
+            ),
+            "disease_ancestor": sync_rows(
+                conn, disease_ancestor, d.disease_ancestor, ["disease_id", "ancestor_id"]
+            ),
         }
+        for table, rows, key in parents:
+            counts[table.name].deleted = sync_rows(conn, table, rows, key).deleted
         newest = conn.execute(
             select(func.max(source_release.c.id)).where(source_release.c.status == "done")
         ).scalar()

@@ -26,6 +26,8 @@ class Record:
 
     record_id: str
     data: JSONDict
+    raw: str | None = None  # the record as the source wrote it, kept for provenance
+    as_of: date | None = None  # the record's own date, when it differs from the release's
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class SourceSpec:
     licence: str
     title: str
     parse: Callable[[Sequence[Path]], Iterator[Parsed]]
+    snapshot: bool = True  # a release holds all records: those missing from it were removed
 
 
 def open_bytes(path: Path) -> io.BufferedIOBase:

@@ -39,8 +39,13 @@ def _enum_word(value: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", value.strip().upper()).strip("_")
 
 
-def _mapped(value: str | None, known: tuple[str, ...], aliases: dict[str, str], trial: Trial,
-            field_name: str) -> str | None:  # fmt: skip
+def _mapped(
+    value: str | None,
+    known: tuple[str, ...],
+    aliases: dict[str, str],
+    trial: Trial,
+    field_name: str,
+) -> str | None:
     if value is None or not value.strip():
         return None
     word = _enum_word(value)
@@ -89,11 +94,21 @@ def sponsor_class(value: str | None, trial: Trial) -> str | None:
 
 
 _PHASE_WORDS = {
-    "EARLY_PHASE_1": "EARLY_PHASE1", "EARLY_PHASE1": "EARLY_PHASE1", "PHASE_0": "EARLY_PHASE1",
-    "PHASE_1": "PHASE1", "PHASE1": "PHASE1", "PHASE_2": "PHASE2", "PHASE2": "PHASE2",
-    "PHASE_3": "PHASE3", "PHASE3": "PHASE3", "PHASE_4": "PHASE4", "PHASE4": "PHASE4",
-    "N_A": "NA", "NA": "NA", "NOT_APPLICABLE": "NA",
-}  # fmt: skip
+    "EARLY_PHASE_1": "EARLY_PHASE1",
+    "EARLY_PHASE1": "EARLY_PHASE1",
+    "PHASE_0": "EARLY_PHASE1",
+    "PHASE_1": "PHASE1",
+    "PHASE1": "PHASE1",
+    "PHASE_2": "PHASE2",
+    "PHASE2": "PHASE2",
+    "PHASE_3": "PHASE3",
+    "PHASE3": "PHASE3",
+    "PHASE_4": "PHASE4",
+    "PHASE4": "PHASE4",
+    "N_A": "NA",
+    "NA": "NA",
+    "NOT_APPLICABLE": "NA",
+}
 
 
 def phases(value: str | list[str] | None, trial: Trial) -> list[str]:

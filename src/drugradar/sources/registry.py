@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-from drugradar.sources import drugbank, drugbank_targets, drugcentral, unii
+from drugradar.sources import drugbank, drugbank_targets, drugcentral, mesh, unii
 from drugradar.sources.base import SourceSpec, date_in_name
 
 
@@ -55,11 +55,20 @@ def vocab_releases(folder: Path) -> list[Release]:
             else drugbank_targets.ALL_SPEC
         )
         out.append(Release(spec, p.name, (p,), release_date(p)))
+    for p in sorted((folder / "mesh-2024").glob("*.tsv*")):
+        out.append(Release(mesh.SPEC, p.name, (p,), release_date(folder / "mesh-2024")))
     order = {name: i for i, name in enumerate(SOURCE_ORDER)}
     return sorted(out, key=lambda r: (order[r.spec.name], r.release_date, r.label))
 
 
-SOURCE_ORDER = ("unii", "drugbank", "drugcentral", "drugbank_targets", "drugbank_active_targets")
+SOURCE_ORDER = (
+    "unii",
+    "drugbank",
+    "drugcentral",
+    "drugbank_targets",
+    "drugbank_active_targets",
+    "mesh",
+)
 SPECS = {
     s.name: s
     for s in (
@@ -68,5 +77,6 @@ SPECS = {
         drugcentral.SPEC,
         drugbank_targets.ALL_SPEC,
         drugbank_targets.ACTIVE_SPEC,
+        mesh.SPEC,
     )
 }

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -69,6 +70,7 @@ source_record = Table(
     Column("record_id", String(200), primary_key=True),
     Column("content_hash", String(40), nullable=False),
     Column("data", Text, nullable=False),  # JSON of the parsed record
+    Column("raw", Text),  # the record as the source wrote it, where it is not the data itself
     Column("source_date", Date),
     Column("licence", String(60), nullable=False),
     Column("first_release_id", Integer, ForeignKey("source_release.id"), nullable=False),
@@ -211,4 +213,147 @@ meta = Table(
     metadata,
     Column("key", String(60), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# -- diseases (MeSH), with the hierarchy as a closure table: "melanoma" covers its children ------
+
+disease = Table(
+    "disease",
+    metadata,
+    Column("id", String(20), primary_key=True),  # MeSH descriptor UI
+    Column("name", String(400), nullable=False),
+    Column("trees", Text, nullable=False),  # tree numbers joined by "|"
+    *provenance_columns(),
+)
+
+disease_synonym = Table(
+    "disease_synonym",
+    metadata,
+    Column("disease_id", String(20), ForeignKey("disease.id"), primary_key=True),
+    Column("norm_key", String(400), primary_key=True),
+    Column("name", String(400), nullable=False),
+    Index("ix_disease_synonym_norm_key", "norm_key"),
+)
+
+disease_ancestor = Table(
+    "disease_ancestor",
+    metadata,
+    Column("disease_id", String(20), ForeignKey("disease.id"), primary_key=True),
+    Column("ancestor_id", String(20), ForeignKey("disease.id"), primary_key=True),
+    Index("ix_disease_ancestor_ancestor_id", "ancestor_id"),
+)
+
+
+# -- clinical trials (ClinicalTrials.gov), rebuilt per trial from its current source record ----
+
+trial = Table(
+    "trial",
+    metadata,
+    Column("nct_id", String(11), primary_key=True),
+    Column("brief_title", Text),
+    Column("official_title", Text),
+    Column("acronym", String(200)),
+    Column("study_type", String(40)),
+    Column("phases", String(100)),  # v2 phases joined by ",": "PHASE1,PHASE2"
+    Column("phase", String(20)),  # on drugradar's scale: EARLY_PHASE_1, PHASE_1_2…, UNKNOWN
+    Column("overall_status", String(60)),
+    Column("why_stopped", Text),
+    Column("start_date", String(10)),
+    Column("start_date_type", String(10)),
+    Column("primary_completion_date", String(10)),
+    Column("primary_completion_date_type", String(10)),
+    Column("completion_date", String(10)),
+    Column("completion_date_type", String(10)),
+    Column("first_posted", String(10)),
+    Column("results_first_posted", String(10)),
+    Column("last_update_posted", String(10)),
+    Column("enrollment", Integer),
+    Column("enrollment_type", String(10)),
+    Column("has_results", Boolean, nullable=False, default=False),
+    Column("source_format", String(10), nullable=False),
+    *provenance_columns(),
+)
+
+trial_intervention = Table(
+    "trial_intervention",
+    metadata,
+    Column("nct_id", String(11), ForeignKey("trial.nct_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("type", String(40)),
+    Column("name", String(1000), nullable=False),
+    Column("other_names", Text),  # JSON list
+    Column("arm_groups", Text),  # JSON list of arm labels
+    Column("role", String(20), nullable=False),  # investigational, comparator, background…
+    Column("role_rule", String(200), nullable=False),
+    Index("ix_trial_intervention_name", "name"),
+)
+
+trial_drug = Table(
+    "trial_drug",
+    metadata,
+    Column("nct_id", String(11), ForeignKey("trial.nct_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),  # the intervention's position
+    Column("drug_id", String(16), ForeignKey("drug.id"), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("query", String(1000), nullable=False),  # the name that was resolved
+    Column("matched_alias", String(1000), nullable=False),
+    Column("alias_type", String(20), nullable=False),
+    Column("match_kind", String(20), nullable=False),
+    Column("score", Float, nullable=False),
+    Index("ix_trial_drug_drug_id", "drug_id"),
+)
+
+trial_condition = Table(
+    "trial_condition",
+    metadata,
+    Column("nct_id", String(11), ForeignKey("trial.nct_id"), primary_key=True),
+    Column("kind", String(10), primary_key=True),  # condition, mesh, ancestor, keyword
+    Column("term", String(1000), primary_key=True),
+    Column("norm_key", String(1000), nullable=False),
+    Column("mesh_id", String(20)),
+    Column("disease_id", String(20)),  # the MeSH disease it maps to, when one does
+    Index("ix_trial_condition_norm_key", "norm_key"),
+)
+
+trial_party = Table(
+    "trial_party",
+    metadata,
+    Column("nct_id", String(11), ForeignKey("trial.nct_id"), primary_key=True),
+    Column("role", String(12), primary_key=True),  # lead, collaborator
+    Column("name", String(1000), primary_key=True),
+    Column("norm_name", String(1000), nullable=False),
+    Column("cls", String(20)),
+    Index("ix_trial_party_norm_name", "norm_name"),
+)
+
+trial_country = Table(
+    "trial_country",
+    metadata,
+    Column("nct_id", String(11), ForeignKey("trial.nct_id"), primary_key=True),
+    Column("country", String(100), primary_key=True),
+)
+
+
+# -- the development-status matrix ---------------------------------------------------------------
+
+dev_status = Table(
+    "dev_status",
+    metadata,
+    Column("drug_id", String(16), ForeignKey("drug.id"), primary_key=True),
+    Column("indication_key", String(400), primary_key=True),  # MeSH UI or "text:<key>"
+    Column("country", String(100), primary_key=True),  # "" when unknown
+    Column("org_key", String(400), primary_key=True),
+    Column("indication_name", String(1000), nullable=False),
+    Column("disease_id", String(20)),
+    Column("org_name", String(1000), nullable=False),
+    Column("phase", String(20), nullable=False),
+    Column("phase_since", Date),
+    Column("activity", String(30), nullable=False),
+    Column("activity_since", Date),
+    Column("activity_rule", String(200), nullable=False),
+    Column("sources", Text, nullable=False),  # JSON list of source record ids
+    Column("source", String(40), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Index("ix_dev_status_disease_id", "disease_id"),
+    Index("ix_dev_status_org_key", "org_key"),
 )

@@ -43,10 +43,13 @@ def sync_rows(
     *,
     retire_column: str | None = None,
     surrogate: str | None = None,
+    keep_missing: bool = False,
 ) -> SyncCounts:
     """Insert missing rows, update changed ones, delete (or retire) rows not in ``rows``.
 
     ``key`` names the natural key; ``surrogate`` an autoincrement id the rows don't carry.
+    ``keep_missing`` leaves rows not in ``rows`` alone: a parent table is synced so before its
+    children (whose new rows need new parents) and again after them (when its old rows are free).
     """
     counts = SyncCounts()
     cols = [c.name for c in table.columns if c.name != surrogate]
@@ -63,7 +66,7 @@ def sync_rows(
         for k, row in wanted.items()
         if k in existing and any(existing[k]._mapping[c] != row.get(c) for c in cols)
     ]
-    gone = [k for k in existing if k not in wanted]
+    gone = [] if keep_missing else [k for k in existing if k not in wanted]
     for batch in chunks(to_insert):
         conn.execute(insert(table), batch)
     counts.inserted = len(to_insert)

@@ -1,0 +1,214 @@
+"""Compute and store the development-status rows of drugs from their linked trials.
+
+Indication: the trial's MeSH disease terms when it has them (the registry's own mapping), else
+its conditions mapped to MeSH by name, else the condition text itself (``text:<key>``).
+Country: each country of the trial ("" when it names none). Organization: the lead sponsor and
+industry collaborators, by normalized name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+import orjson
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+
+from drugradar.devstatus.rules import TrialFact, activity, parse_date, phase_reached
+from drugradar.model.devstatus import INACTIVE, RANK, Activity, DevStatus, Phase
+from drugradar.store.schema import (
+    dev_status,
+    trial,
+    trial_condition,
+    trial_country,
+    trial_drug,
+    trial_party,
+)
+from drugradar.store.sync import chunks
+
+COUNTED_ROLES = ("investigational", "background")
+Key = tuple[str, str, str, str]
+
+
+def data_as_of(conn: Connection) -> date | None:
+    """The as-of date of the trial data: its newest source date, not the wall clock."""
+    value = conn.execute(select(func.max(trial.c.source_date))).scalar()
+    return value if isinstance(value, date) else None
+
+
+def _indications(conn: Connection, ncts: list[str]) -> dict[str, list[tuple[str, str, str | None]]]:
+    """``nct -> [(indication_key, name, disease_id)]``."""
+    by_kind: dict[str, dict[str, list[tuple[str, str, str | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    tc = trial_condition.c
+    for r in conn.execute(
+        select(tc.nct_id, tc.kind, tc.term, tc.norm_key, tc.disease_id).where(
+            tc.nct_id.in_(ncts), tc.kind.in_(("mesh", "condition"))
+        )
+    ):
+        if r.disease_id:
+            by_kind[r.nct_id][r.kind].append((r.disease_id, r.term, r.disease_id))
+        elif r.kind == "condition":
+            by_kind[r.nct_id]["text"].append(("text:" + r.norm_key[:390], r.term, None))
+    out: dict[str, list[tuple[str, str, str | None]]] = {}
+    for nct, kinds in by_kind.items():
+        chosen = kinds.get("mesh") or kinds.get("condition") or kinds.get("text") or []
+        out[nct] = list({k: (k, n, d) for k, n, d in chosen}.values())
+    return out
+
+
+def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevStatus]:
+    drugs = sorted(set(drug_ids))
+    facts: dict[Key, list[TrialFact]] = defaultdict(list)
+    names: dict[Key, tuple[str, str, str | None]] = {}
+    for batch in chunks(drugs, 500):
+        td, t = trial_drug.c, trial.c
+        links = conn.execute(
+            select(
+                td.drug_id,
+                td.nct_id,
+                t.phase,
+                t.overall_status,
+                t.first_posted,
+                t.start_date,
+                t.last_update_posted,
+            )
+            .join(trial, t.nct_id == td.nct_id)
+            .where(
+                td.drug_id.in_(batch),
+                td.role.in_(COUNTED_ROLES),
+                (t.study_type.is_(None)) | (t.study_type == "INTERVENTIONAL"),
+            )
+        ).all()
+        ncts = sorted({r.nct_id for r in links})
+        inds, countries, orgs = {}, defaultdict(list), defaultdict(list)
+        for nbatch in chunks(ncts, 500):
+            inds.update(_indications(conn, nbatch))
+            for c in conn.execute(select(trial_country).where(trial_country.c.nct_id.in_(nbatch))):
+                countries[c.nct_id].append(c.country)
+            for p in conn.execute(select(trial_party).where(trial_party.c.nct_id.in_(nbatch))):
+                if p.role == "lead" or p.cls == "INDUSTRY":
+                    orgs[p.nct_id].append((p.norm_name, p.name))
+        seen: set[tuple[Key, str]] = set()
+        for r in links:
+            fact = TrialFact(
+                r.nct_id,
+                r.phase or "UNKNOWN",
+                r.overall_status,
+                parse_date(r.first_posted),
+                parse_date(r.start_date),
+                parse_date(r.last_update_posted),
+            )
+            for ikey, iname, disease_id in inds.get(r.nct_id, []):
+                for country in countries.get(r.nct_id) or [""]:
+                    for okey, oname in orgs.get(r.nct_id) or [("", "")]:
+                        key = (r.drug_id, ikey, country, okey)
+                        if (key, r.nct_id) in seen:
+                            continue
+                        seen.add((key, r.nct_id))
+                        facts[key].append(fact)
+                        names.setdefault(key, (iname, oname, disease_id))
+    out = []
+    for key, fs in facts.items():
+        phase, since = phase_reached(fs)
+        act, act_since, rule = activity(fs, as_of)
+        iname, oname, disease_id = names[key]
+        out.append(
+            DevStatus(
+                key[0],
+                key[1],
+                iname,
+                key[2],
+                key[3],
+                oname,
+                phase,
+                since,
+                act,
+                act_since,
+                rule,
+                sorted({f.nct_id for f in fs}),
+            )
+        )
+    return out
+
+
+def rebuild(engine: Engine, drug_ids: Iterable[str], as_of: date | None = None) -> int:
+    """Replace the trial-derived status rows of ``drug_ids``; return how many rows they have."""
+    drugs = sorted(set(drug_ids))
+    with engine.begin() as conn:
+        when = as_of or data_as_of(conn)
+        if when is None:
+            return 0
+        rows = compute(conn, drugs, when)
+        for batch in chunks(drugs, 500):
+            conn.execute(
+                delete(dev_status).where(
+                    dev_status.c.drug_id.in_(batch), dev_status.c.source == "ctgov"
+                )
+            )
+        data = [
+            {
+                "drug_id": s.drug_id,
+                "indication_key": s.indication_key[:400],
+                "country": s.country[:100],
+                "org_key": s.org_key[:400],
+                "indication_name": s.indication_name[:1000],
+                "disease_id": _disease(s),
+                "org_name": s.org_name[:1000],
+                "phase": s.phase.value,
+                "phase_since": s.phase_since,
+                "activity": s.activity.value,
+                "activity_since": s.activity_since,
+                "activity_rule": s.activity_rule,
+                "sources": orjson.dumps(s.sources).decode(),
+                "source": "ctgov",
+                "as_of": when,
+            }
+            for s in rows
+        ]
+        for rows_batch in chunks(data):
+            conn.execute(insert(dev_status), rows_batch)
+    return len(data)
+
+
+def _disease(s: DevStatus) -> str | None:
+    return None if s.indication_key.startswith("text:") else s.indication_key
+
+
+def status_of(engine: Engine, drug_id: str) -> list[dict[str, object]]:
+    """The drug's status rows, most advanced first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(dev_status).where(dev_status.c.drug_id == drug_id)).all()
+    out = [
+        {
+            "indication": r.indication_name,
+            "disease_id": r.disease_id,
+            "country": r.country,
+            "organization": r.org_name,
+            "phase": r.phase,
+            "phase_since": r.phase_since,
+            "activity": r.activity,
+            "since": r.activity_since,
+            "activity_rule": r.activity_rule,
+            "sources": orjson.loads(r.sources),
+            "as_of": r.as_of,
+        }
+        for r in rows
+    ]
+    return sorted(out, key=lambda d: (-RANK[Phase(str(d["phase"]))], str(d["indication"])))
+
+
+def highest_phase(engine: Engine, drug_id: str) -> dict[str, str | None]:
+    """The drug's highest phase over rows still active or suspended (inactive rows do not
+    count: a program with no development reported is not where the drug stands), and over all
+    rows ("ever")."""
+    rows = status_of(engine, drug_id)
+
+    def top(rs: list[dict[str, object]]) -> str | None:
+        phases = [Phase(str(r["phase"])) for r in rs]
+        return max(phases, key=lambda p: RANK[p]).value if phases else None
+
+    live = [r for r in rows if Activity(str(r["activity"])) not in INACTIVE]
+    return {"highest_phase": top(live), "highest_phase_ever": top(rows)}

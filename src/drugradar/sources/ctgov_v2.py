@@ -1,0 +1,218 @@
+"""ClinicalTrials.gov API v2 study JSON: one study, an array ("Download JSON"), an API page
+(``{"studies": [...]}``), or JSON Lines — plain or compressed (.xz, .gz, .bz2), streamed.
+
+JSON Lines may hold the TIGIT watch list's version wrappers (``nct_id``, ``seen_dates``,
+``study``): the snapshot of day D is every version seen on day D (UTC); without a date, the latest
+version of each study.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from drugradar.model.trial import ArmGroup, Intervention, Mesh, Party, Site, Trial, TrialDate
+from drugradar.sources import ctgov_common as cg
+from drugradar.sources.base import Rejected
+
+JSON = dict[str, Any]
+
+
+def _open(path: Path) -> IO[bytes]:
+    opener = {".xz": lzma.open, ".gz": gzip.open, ".bz2": bz2.open}.get(path.suffix)
+    return opener(path, "rb") if opener else path.open("rb")  # type: ignore[operator]
+
+
+def _get(obj: JSON | None, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(k)
+    return obj
+
+
+def _date(struct: JSON | None) -> TrialDate | None:
+    if not isinstance(struct, dict) or not struct.get("date"):
+        return None
+    return TrialDate(str(struct["date"]), struct.get("type"))
+
+
+def _text(value: Any) -> str | None:
+    return " ".join(str(value).split()) if value not in (None, "") else None
+
+
+def parse_study(study: JSON, origin: str = "") -> Trial:
+    """Map one API v2 study onto a Trial; ``ValueError`` names the field when it cannot."""
+    if not isinstance(study, dict) or "protocolSection" not in study:
+        raise ValueError("not an API v2 study: no protocolSection")
+    ps = study["protocolSection"]
+    nct = _get(ps, "identificationModule", "nctId")
+    if not isinstance(nct, str) or not cg.NCT_ID.match(nct):
+        raise ValueError(f"identificationModule.nctId is missing or malformed: {nct!r}")
+    t = Trial(nct_id=nct, source_format="v2-json")
+    ident, st = ps.get("identificationModule", {}), ps.get("statusModule", {}) or {}
+    design = ps.get("designModule", {}) or {}
+    t.brief_title = _text(ident.get("briefTitle"))
+    t.official_title = _text(ident.get("officialTitle"))
+    t.acronym = _text(ident.get("acronym"))
+    t.study_type = cg.study_type(design.get("studyType"), t)
+    t.phases = cg.phases(list(design.get("phases") or []), t)
+    t.overall_status = cg.status(st.get("overallStatus"), t)
+    t.why_stopped = _text(st.get("whyStopped"))
+    t.start_date = _date(st.get("startDateStruct"))
+    t.primary_completion_date = _date(st.get("primaryCompletionDateStruct"))
+    t.completion_date = _date(st.get("completionDateStruct"))
+    t.first_posted = _get(st, "studyFirstPostDateStruct", "date")
+    t.results_first_posted = _get(st, "resultsFirstPostDateStruct", "date")
+    t.last_update_posted = _get(st, "lastUpdatePostDateStruct", "date")
+    enrol = design.get("enrollmentInfo") or {}
+    if isinstance(enrol.get("count"), int):
+        t.enrollment = enrol["count"]
+    t.enrollment_type = enrol.get("type")
+    cond = ps.get("conditionsModule") or {}
+    t.conditions = [c for c in (_text(x) for x in cond.get("conditions") or []) if c]
+    t.keywords = [k for k in (_text(x) for x in cond.get("keywords") or []) if k]
+    browse = _get(study, "derivedSection", "conditionBrowseModule") or {}
+    t.condition_meshes = [
+        Mesh(m.get("id"), m["term"]) for m in browse.get("meshes") or [] if m.get("term")
+    ]
+    t.condition_ancestors = [
+        Mesh(m.get("id"), m["term"]) for m in browse.get("ancestors") or [] if m.get("term")
+    ]
+    arms = ps.get("armsInterventionsModule") or {}
+    for iv in arms.get("interventions") or []:
+        name = _text(iv.get("name"))
+        if not name:
+            t.unknown_values.append("intervention without a name")
+            continue
+        t.interventions.append(
+            Intervention(
+                type=cg.intervention_type(iv.get("type"), t),
+                name=name,
+                other_names=[n for n in (_text(x) for x in iv.get("otherNames") or []) if n],
+                arm_groups=[a for a in (_text(x) for x in iv.get("armGroupLabels") or []) if a],
+                description=_text(iv.get("description")),
+            )
+        )
+    for ag in arms.get("armGroups") or []:
+        label = _text(ag.get("label"))
+        if label:
+            t.arm_groups.append(
+                ArmGroup(
+                    label,
+                    cg.arm_type(ag.get("type"), t),
+                    [n for n in (_text(x) for x in ag.get("interventionNames") or []) if n],
+                )
+            )
+    spons = ps.get("sponsorCollaboratorsModule") or {}
+    lead = spons.get("leadSponsor") or {}
+    if _text(lead.get("name")):
+        t.sponsor = Party(_text(lead["name"]) or "", cg.sponsor_class(lead.get("class"), t))
+    t.collaborators = [
+        Party(_text(c["name"]) or "", cg.sponsor_class(c.get("class"), t))
+        for c in spons.get("collaborators") or []
+        if _text(c.get("name"))
+    ]
+    for loc in _get(ps, "contactsLocationsModule", "locations") or []:
+        site = Site(
+            _text(loc.get("facility")),
+            _text(loc.get("city")),
+            _text(loc.get("state")),
+            _text(loc.get("country")),
+            loc.get("status"),
+        )
+        t.sites.append(site)
+        if site.country and site.country not in t.countries:
+            t.countries.append(site.country)
+    t.has_results = bool(study.get("hasResults"))
+    return t
+
+
+def _seen_day(stamp: str) -> date:
+    """The UTC calendar day of a snapshot time such as ``2026-02-05T17:04:54+09:00``."""
+    return datetime.fromisoformat(stamp).astimezone(UTC).date()
+
+
+def snapshot_days(path: Path) -> list[date]:
+    """The days for which a version-wrapper JSONL file holds a snapshot."""
+    days: set[date] = set()
+    with _open(path) as fh:
+        for line in fh:
+            if line.strip():
+                days.update(_seen_day(s) for s in orjson.loads(line).get("seen_dates", []))
+    return sorted(days)
+
+
+def _documents(path: Path) -> Iterator[tuple[int, Any, str]]:
+    """``(position, parsed object or exception, raw text)`` for each record of the file."""
+    name = path.name
+    is_lines = ".jsonl" in name or ".ndjson" in name
+    with _open(path) as fh:
+        if is_lines:
+            for n, line in enumerate(fh, start=1):
+                if line.strip():
+                    try:
+                        yield n, orjson.loads(line), ""
+                    except orjson.JSONDecodeError as exc:
+                        yield n, exc, line.decode("utf-8", "replace")
+            return
+        data = fh.read()
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        yield 1, exc, data[:2000].decode("utf-8", "replace")
+        return
+    if isinstance(obj, list):
+        items = obj
+    elif isinstance(obj, dict) and isinstance(obj.get("studies"), list):
+        items = obj["studies"]  # one page of the API
+    else:
+        items = [obj]
+    for n, item in enumerate(items, start=1):
+        yield n, item, ""
+
+
+def read(paths: Sequence[Path], as_of: date | None = None) -> Iterator[cg.StudyDoc | Rejected]:
+    """Every study in the files; for version wrappers, the snapshot of ``as_of`` (or the latest)."""
+    for path in paths:
+        latest: dict[str, tuple[str, int, JSON]] = {}
+        for n, obj, raw in _documents(path):
+            if isinstance(obj, Exception):
+                yield Rejected(path.name, n, f"not valid JSON: {obj}", raw=raw)
+                continue
+            if isinstance(obj, dict) and "study" in obj and "seen_dates" in obj:
+                seen = [s for s in obj["seen_dates"] if as_of is None or _seen_day(s) == as_of]
+                if not seen:
+                    continue
+                key = obj.get("nct_id") or ""
+                stamp = max(seen, key=lambda s: datetime.fromisoformat(s))
+                prev = latest.get(key)
+                if prev is None or datetime.fromisoformat(stamp) > datetime.fromisoformat(prev[0]):
+                    latest[key] = (stamp, n, obj["study"])
+                continue
+            yield _doc(obj, path.name, n, as_of)
+        for stamp, n, study in latest.values():
+            yield _doc(study, path.name, n, _seen_day(stamp))
+
+
+def _doc(study: Any, origin: str, n: int, as_of: date | None) -> cg.StudyDoc | Rejected:
+    raw = orjson.dumps(study).decode()
+    try:
+        trial = parse_study(study, origin)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        nct = _get(study, "protocolSection", "identificationModule", "nctId")
+        return Rejected(
+            origin,
+            n,
+            f"study could not be read: {exc}",
+            record_id=nct if isinstance(nct, str) else None,
+            raw=raw[:2000],
+        )
+    return cg.StudyDoc(trial, raw, origin, as_of)

@@ -1,0 +1,1 @@
+"""Clinical trials: load ClinicalTrials.gov records, link them to drugs, diseases, companies."""

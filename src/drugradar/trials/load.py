@@ -1,0 +1,386 @@
+"""``drugradar load ctgov``: read studies from any ClinicalTrials.gov format, store them as
+versioned source records, and (re)build the trial tables and drug links of those that changed.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
+
+from drugradar.devstatus import build as devstatus
+from drugradar.dictionary.ingest import ReleaseReport, load_release
+from drugradar.model.trial import (
+    ArmGroup,
+    Intervention,
+    Mesh,
+    Party,
+    Site,
+    Trial,
+    TrialDate,
+)
+from drugradar.resolve import Resolver
+from drugradar.resolve.normalize import norm_key
+from drugradar.resolve.orgs import org_key
+from drugradar.sources import ctgov_common as cg
+from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
+from drugradar.sources.registry import Release
+from drugradar.store.schema import (
+    disease,
+    disease_synonym,
+    source_record,
+    trial,
+    trial_condition,
+    trial_country,
+    trial_drug,
+    trial_intervention,
+    trial_party,
+)
+from drugradar.store.sync import chunks
+from drugradar.trials.phase import trial_phase
+from drugradar.trials.roles import MAYBE_DRUG_TYPES, role
+
+SOURCE = "ctgov"
+DRUG_ROLES = ("investigational", "comparator", "background")
+
+
+@dataclass(slots=True)
+class TrialLoadReport:
+    release: ReleaseReport
+    format: str
+    trials_built: int = 0
+    interventions: int = 0
+    linked: int = 0
+    unknown_values: dict[str, int] = field(default_factory=dict)
+    status_rows: int = 0
+
+
+def detect_format(path: Path) -> str:
+    """v2-json, xml or tsv, from the name, or from the first file inside an archive."""
+    name = path.name.lower()
+    if path.is_dir() or name.endswith(".xml"):
+        return "xml"
+    if ".json" in name:
+        return "v2-json"
+    if name.endswith((".tsv", ".txt")):
+        return "tsv"
+    if ".tar" in name:
+        with tarfile.open(path, mode="r|*") as tar:
+            for member in tar:
+                if member.isfile():
+                    if member.name.endswith(".xml"):
+                        return "xml"
+                    if member.name.endswith(".tsv"):
+                        return "tsv"
+    raise ValueError(
+        f"{path.name}: not a ClinicalTrials.gov file this reader knows "
+        "(API v2 JSON/JSONL, clinical_study XML, or the TSV export)"
+    )
+
+
+def _docs(fmt: str, paths: Sequence[Path], as_of: date | None) -> Iterator[cg.StudyDoc | Rejected]:
+    if fmt == "v2-json":
+        from drugradar.sources import ctgov_v2
+
+        yield from ctgov_v2.read(paths, as_of)
+    elif fmt == "xml":
+        from drugradar.sources import ctgov_xml
+
+        yield from ctgov_xml.read(paths)
+    else:
+        from drugradar.sources import ctgov_tsv
+
+        yield from ctgov_tsv.read(paths)
+
+
+def _spec(fmt: str, as_of: date | None) -> SourceSpec:
+    def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
+        for doc in _docs(fmt, paths, as_of):
+            if isinstance(doc, Rejected):
+                yield doc
+                continue
+            yield Record(
+                doc.trial.nct_id, doc.trial.to_dict(), raw=doc.raw, as_of=as_of or doc.as_of
+            )
+
+    return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, snapshot=False)
+
+
+def load_ctgov(
+    engine: Engine, paths: Sequence[Path], *, as_of: date | None = None, force: bool = False
+) -> TrialLoadReport:
+    """Load studies; records older than the stored version are kept out (history, not news)."""
+    fmt = detect_format(paths[0])
+    label = ", ".join(p.name for p in paths) + (f" @ {as_of.isoformat()}" if as_of else "")
+    release = Release(_spec(fmt, as_of), label, tuple(paths), as_of or datetime.now(UTC).date())
+    rep = load_release(engine, release, force=force)
+    out = TrialLoadReport(rep, fmt)
+    if rep.touched:
+        build_trials(engine, rep.touched, out)
+    return out
+
+
+def trial_from_dict(d: dict[str, Any]) -> Trial:
+    """The Trial back from its stored JSON."""
+
+    def date_of(x: Any) -> TrialDate | None:
+        return TrialDate(**x) if x else None
+
+    t = Trial(**{k: v for k, v in d.items() if k in _SCALARS})
+    t.start_date = date_of(d.get("start_date"))
+    t.primary_completion_date = date_of(d.get("primary_completion_date"))
+    t.completion_date = date_of(d.get("completion_date"))
+    t.condition_meshes = [Mesh(**m) for m in d.get("condition_meshes", [])]
+    t.condition_ancestors = [Mesh(**m) for m in d.get("condition_ancestors", [])]
+    t.interventions = [Intervention(**i) for i in d.get("interventions", [])]
+    t.arm_groups = [ArmGroup(**a) for a in d.get("arm_groups", [])]
+    t.sponsor = Party(**d["sponsor"]) if d.get("sponsor") else None
+    t.collaborators = [Party(**p) for p in d.get("collaborators", [])]
+    t.sites = [Site(**s) for s in d.get("sites", [])]
+    return t
+
+
+_SCALARS = {
+    "nct_id",
+    "source_format",
+    "brief_title",
+    "official_title",
+    "acronym",
+    "study_type",
+    "phases",
+    "overall_status",
+    "why_stopped",
+    "first_posted",
+    "results_first_posted",
+    "last_update_posted",
+    "enrollment",
+    "enrollment_type",
+    "conditions",
+    "keywords",
+    "countries",
+    "has_results",
+    "unknown_values",
+}
+CHILD_TABLES = (trial_drug, trial_intervention, trial_condition, trial_party, trial_country)
+
+
+def build_trials(engine: Engine, nct_ids: Sequence[str], report: TrialLoadReport) -> None:
+    """Rebuild the trial rows of ``nct_ids`` from their current source records, then the
+    development status of every drug they link (before or after)."""
+    resolver = Resolver(engine)
+    drugs: set[str] = set()
+    for batch in chunks(nct_ids, 2000):
+        with engine.begin() as conn:
+            rows = conn.execute(
+                select(
+                    source_record.c.record_id,
+                    source_record.c.data,
+                    source_record.c.source_date,
+                    source_record.c.licence,
+                ).where(source_record.c.source == SOURCE, source_record.c.record_id.in_(batch))
+            ).all()
+            trials = [(trial_from_dict(orjson.loads(r.data)), r) for r in rows]
+            drugs.update(
+                conn.execute(select(trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch)))
+                .scalars()
+                .all()
+            )
+            for table in CHILD_TABLES:
+                conn.execute(delete(table).where(table.c.nct_id.in_(batch)))
+            conn.execute(delete(trial).where(trial.c.nct_id.in_(batch)))
+            _insert(conn, trials, resolver, report)
+            drugs.update(
+                conn.execute(select(trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch)))
+                .scalars()
+                .all()
+            )
+    report.trials_built += len(nct_ids)
+    report.status_rows = devstatus.rebuild(engine, drugs)
+
+
+def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:
+    """Set ``disease_id`` on condition rows: the MeSH id when it is a disease, else the one
+    disease whose name or synonym the term is."""
+    keys = sorted({c["norm_key"] for c in conds})
+    ids = sorted({c["mesh_id"] for c in conds if c["mesh_id"]})
+    by_key: dict[str, set[str]] = {}
+    known: set[str] = set()
+    for kbatch in chunks(keys, 500):
+        for r in conn.execute(
+            select(disease_synonym.c.norm_key, disease_synonym.c.disease_id).where(
+                disease_synonym.c.norm_key.in_(kbatch)
+            )
+        ):
+            by_key.setdefault(r.norm_key, set()).add(r.disease_id)
+    for ibatch in chunks(ids, 500):
+        known.update(conn.execute(select(disease.c.id).where(disease.c.id.in_(ibatch))).scalars())
+    for c in conds:
+        if c["kind"] not in ("condition", "mesh"):
+            continue
+        if c["mesh_id"] in known:
+            c["disease_id"] = c["mesh_id"]
+        elif len(by_key.get(c["norm_key"], ())) == 1:
+            c["disease_id"] = next(iter(by_key[c["norm_key"]]))
+
+
+def _insert(
+    conn: Connection, trials: list[tuple[Trial, Any]], resolver: Resolver, report: TrialLoadReport
+) -> None:
+    main, ivs, conds, parties, countries = [], [], [], [], []
+    to_resolve: list[tuple[str, int, str, Intervention]] = []
+    for t, r in trials:
+        for u in t.unknown_values:
+            key = u.split(":", 1)[0]
+            report.unknown_values[key] = report.unknown_values.get(key, 0) + 1
+        main.append(
+            {
+                "nct_id": t.nct_id,
+                "brief_title": t.brief_title,
+                "official_title": t.official_title,
+                "acronym": (t.acronym or "")[:200] or None,
+                "study_type": t.study_type,
+                "phases": ",".join(t.phases),
+                "phase": trial_phase(t.phases),
+                "overall_status": t.overall_status,
+                "why_stopped": t.why_stopped,
+                **_dates(t),
+                "first_posted": t.first_posted,
+                "results_first_posted": t.results_first_posted,
+                "last_update_posted": t.last_update_posted,
+                "enrollment": t.enrollment,
+                "enrollment_type": t.enrollment_type,
+                "has_results": t.has_results,
+                "source_format": t.source_format,
+                "source": SOURCE,
+                "source_record_id": t.nct_id,
+                "source_date": r.source_date,
+                "licence": r.licence,
+            }
+        )
+        for pos, iv in enumerate(t.interventions):
+            rl, rule = role(iv, t)
+            ivs.append(
+                {
+                    "nct_id": t.nct_id,
+                    "position": pos,
+                    "type": iv.type,
+                    "name": iv.name[:1000],
+                    "other_names": orjson.dumps(iv.other_names).decode(),
+                    "arm_groups": orjson.dumps(iv.arm_groups).decode(),
+                    "role": rl,
+                    "role_rule": rule,
+                }
+            )
+            if rl in DRUG_ROLES:
+                to_resolve.append((t.nct_id, pos, rl, iv))
+        seen: set[tuple[str, str]] = set()
+        for kind, terms in (
+            ("condition", [(c, None) for c in t.conditions]),
+            ("mesh", [(m.term, m.id) for m in t.condition_meshes]),
+            ("ancestor", [(m.term, m.id) for m in t.condition_ancestors]),
+            ("keyword", [(k, None) for k in t.keywords]),
+        ):
+            for term, mesh_id in terms:
+                term = term[:1000]
+                if (kind, term) not in seen:
+                    seen.add((kind, term))
+                    conds.append(
+                        {
+                            "nct_id": t.nct_id,
+                            "kind": kind,
+                            "term": term,
+                            "norm_key": norm_key(term)[:1000],
+                            "mesh_id": mesh_id,
+                            "disease_id": None,
+                        }
+                    )
+        named = [("lead", t.sponsor)] if t.sponsor else []
+        named += [("collaborator", p) for p in t.collaborators]
+        seen_p: set[tuple[str, str]] = set()
+        for prole, p in named:
+            if p is not None and (prole, p.name) not in seen_p:
+                seen_p.add((prole, p.name))
+                parties.append(
+                    {
+                        "nct_id": t.nct_id,
+                        "role": prole,
+                        "name": p.name[:1000],
+                        "norm_name": org_key(p.name),
+                        "cls": p.cls,
+                    }
+                )
+        countries += [{"nct_id": t.nct_id, "country": c[:100]} for c in dict.fromkeys(t.countries)]
+    _disease_map(conn, conds)
+    for batch in chunks(main):
+        conn.execute(insert(trial), batch)
+    linked = _link(conn, to_resolve, resolver)
+    maybe = {(n, p) for n, p, _, iv in to_resolve if iv.type in MAYBE_DRUG_TYPES}
+    for row in ivs:  # "Other: questionnaire" is not a drug unless its name is one
+        if (row["nct_id"], row["position"]) in maybe - linked:
+            row["role"], row["role_rule"] = "not_drug", f"type {row['type']} and no drug name"
+    children: tuple[tuple[Table, list[dict[str, Any]]], ...] = (
+        (trial_intervention, ivs),
+        (trial_condition, conds),
+        (trial_party, parties),
+        (trial_country, countries),
+    )
+    for table, data in children:
+        for batch in chunks(data):
+            conn.execute(insert(table), batch)
+    report.interventions += len(ivs)
+    report.linked += len(linked)
+
+
+def _dates(t: Trial) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name in ("start_date", "primary_completion_date", "completion_date"):
+        d: TrialDate | None = getattr(t, name)
+        out[name] = d.date[:10] if d else None
+        out[name + "_type"] = d.type if d else None
+    return out
+
+
+def _link(
+    conn: Connection, items: list[tuple[str, int, str, Intervention]], resolver: Resolver
+) -> set[tuple[str, int]]:
+    """Resolve drug interventions (name, then other names); store each matched drug."""
+    names = sorted({n for _, _, _, iv in items for n in [iv.name, *iv.other_names]})
+    res = dict(zip(names, resolver.resolve_many(names), strict=True))
+    rows: dict[tuple[str, int, str], dict[str, Any]] = {}
+    linked: set[tuple[str, int]] = set()
+    for nct, pos, rl, iv in items:
+        strict = iv.type in MAYBE_DRUG_TYPES  # OTHER etc. count only when the name is exact
+        for query in [iv.name, *iv.other_names]:
+            r = res[query]
+            matches = [m for m in r.matches if not strict or m.match_kind in ("exact", "salt")]
+            if r.ambiguous and not r.combination:
+                matches = matches[:1]  # the best-ranked; the others stay findable by the alias
+            elif not r.combination:
+                matches = matches[:1]
+            if matches:
+                linked.add((nct, pos))
+                for m in matches:
+                    rows.setdefault(
+                        (nct, pos, m.drug_id),
+                        {
+                            "nct_id": nct,
+                            "position": pos,
+                            "drug_id": m.drug_id,
+                            "role": rl,
+                            "query": query[:1000],
+                            "matched_alias": m.matched_alias[:1000],
+                            "alias_type": m.alias_type,
+                            "match_kind": m.match_kind,
+                            "score": m.score,
+                        },
+                    )
+                break
+    for batch in chunks(list(rows.values())):
+        conn.execute(insert(trial_drug), batch)
+    return linked

@@ -1,0 +1,117 @@
+"""Trials loaded into the database and linked to drugs, diseases and organizations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, select
+
+from drugradar.model.trial import ArmGroup, Intervention, Trial
+from drugradar.resolve.orgs import org_key
+from drugradar.store.schema import (
+    record_change,
+    trial,
+    trial_condition,
+    trial_drug,
+    trial_intervention,
+    trial_party,
+)
+from drugradar.trials.load import load_ctgov
+from drugradar.trials.phase import trial_phase
+from drugradar.trials.query import unresolved_interventions
+from drugradar.trials.roles import role
+
+from .test_ctgov_v2 import SAMPLE
+
+
+@pytest.mark.parametrize(
+    ("phases", "expected"),
+    [
+        (["PHASE1", "PHASE2"], "PHASE_1_2"),
+        (["PHASE2", "PHASE3"], "PHASE_2_3"),
+        (["EARLY_PHASE1"], "EARLY_PHASE_1"),
+        (["PHASE4"], "PHASE_4"),
+        (["NA"], "UNKNOWN"),
+        ([], "UNKNOWN"),
+    ],
+)
+def test_trial_phase(phases: list[str], expected: str) -> None:
+    assert trial_phase(phases) == expected
+
+
+def test_org_key() -> None:
+    assert org_key("Merck Sharp & Dohme LLC") == org_key("Merck Sharp & Dohme Corp.")
+    assert org_key("MERCK SHARP AND DOHME") == "merck sharp dohme"
+    assert org_key("Les Laboratoires Servier S.A.S.") == "les laboratoires servier"
+    assert org_key("Genentech, Inc.") != org_key("Amgen Inc.")
+
+
+def test_roles() -> None:
+    t = Trial("NCT00000001", "test")
+    t.arm_groups = [
+        ArmGroup("A", "EXPERIMENTAL"),
+        ArmGroup("B", "PLACEBO_COMPARATOR"),
+        ArmGroup("C", "ACTIVE_COMPARATOR"),
+    ]
+    new = Intervention("DRUG", "Tiragolumab", arm_groups=["A"])
+    base = Intervention("DRUG", "Atezolizumab", arm_groups=["A", "B", "C"])
+    comp = Intervention("DRUG", "Docetaxel", arm_groups=["C"])
+    placebo = Intervention("DRUG", "Matching Placebo", arm_groups=["B"])
+    device = Intervention("DEVICE", "Infusion pump", arm_groups=["A"])
+    care = Intervention("OTHER", "Standard of care", arm_groups=["C"])
+    assert [role(i, t)[0] for i in (new, base, comp, placebo, device, care)] == [
+        "investigational", "background", "comparator", "placebo", "not_drug", "not_drug",
+    ]  # fmt: skip
+
+
+def test_load_links_interventions(loaded: Engine) -> None:
+    rep = load_ctgov(loaded, [SAMPLE])
+    assert rep.format == "v2-json" and rep.release.n_added == 36 and rep.trials_built == 36
+    assert rep.linked > 0
+    with loaded.connect() as c:
+        sky = c.execute(select(trial).where(trial.c.nct_id == "NCT04256421")).one()
+        assert (sky.phase, sky.overall_status, sky.source) == ("PHASE_3", "COMPLETED", "ctgov")
+        assert sky.source_date == date(2026, 3, 14)
+        roles = {
+            r.name: r.role
+            for r in c.execute(
+                select(trial_intervention).where(trial_intervention.c.nct_id == "NCT04256421")
+            )
+        }
+        assert roles["Tiragolumab"] == "investigational"
+        assert roles["Atezolizumab"] == "background"
+        links = c.execute(select(trial_drug).where(trial_drug.c.query == "Pembrolizumab")).all()
+        assert links and {r.match_kind for r in links} == {"exact"}
+        assert {r.matched_alias.lower() for r in links} == {"pembrolizumab"}
+        lead = c.execute(
+            select(trial_party).where(
+                trial_party.c.nct_id == "NCT04303169", trial_party.c.role == "lead"
+            )
+        ).one()
+        assert lead.norm_name == "merck sharp dohme" and lead.cls == "INDUSTRY"
+        kinds = {
+            r.kind
+            for r in c.execute(
+                select(trial_condition).where(trial_condition.c.nct_id == "NCT04256421")
+            )
+        }
+        assert {"condition", "mesh", "ancestor"} <= kinds
+    names = {n for n, _, _ in unresolved_interventions(loaded, 100)}
+    assert "Laboratory Biomarker Analysis" not in names  # type OTHER, no drug name: not a drug
+    assert any("COM902" in n for n in names)  # a new code, kept and listed
+
+
+def test_snapshots_in_order_record_changes_and_older_ones_are_ignored(loaded: Engine) -> None:
+    first = load_ctgov(loaded, [SAMPLE], as_of=date(2026, 2, 3))
+    assert first.release.n_added > 0
+    last = load_ctgov(loaded, [SAMPLE], as_of=date(2026, 3, 14))
+    assert last.release.n_changed > 0
+    again = load_ctgov(loaded, [SAMPLE], as_of=date(2026, 2, 10))
+    assert again.release.n_older > 0 and again.release.n_changed == 0
+    with loaded.connect() as c:
+        fields = {
+            r.field
+            for r in c.execute(select(record_change).where(record_change.c.source == "ctgov"))
+        }
+    assert {"sites", "last_update_posted"} & fields and "nct_id" not in fields
