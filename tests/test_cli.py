@@ -68,7 +68,7 @@ def test_trials_commands(db: Database) -> None:
     assert run(db, "load", "vocab", "--data", str(FIXTURE_VOCAB)).returncode == 0
     out = run(db, "load", "ctgov", str(SAMPLE))
     assert out.returncode == 0, out.stderr
-    assert "v2-json: 36 studies read (+36 new" in out.stdout
+    assert "v2-json, 1 release(s): 36 studies read (+36 new" in out.stdout
     again = run(db, "load", "ctgov", str(SAMPLE))
     assert "Skipped: already loaded" in again.stdout
     older = run(db, "load", "ctgov", str(SAMPLE), "--as-of", "2026-02-10")

@@ -139,3 +139,16 @@ def test_prefix_of_a_product_name(resolver: Resolver) -> None:
     res = resolver.resolve("pembrolizumab injection for intravenous use")
     assert res.best and res.best.preferred_name == "Pembrolizumab"
     assert (res.best.match_kind, res.best.score) == ("partial", 85.0)
+
+
+def test_hyphenated_pair_of_drug_names(resolver: Resolver) -> None:
+    res = resolver.resolve("Nivolumab-Pembrolizumab")
+    assert res.combination
+    assert [m.preferred_name for m in res.matches] == ["Nivolumab", "Pembrolizumab"]
+    assert resolver.resolve("MK-3475").best.match_kind == "exact"  # type: ignore[union-attr]
+
+
+def test_trailing_words_that_are_a_name(resolver: Resolver) -> None:
+    res = resolver.resolve("intravenous infusion of pembrolizumab")
+    assert res.best and res.best.preferred_name == "Pembrolizumab"
+    assert (res.best.match_kind, res.best.score) == ("partial", 80.0)

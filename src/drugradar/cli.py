@@ -126,6 +126,9 @@ def load_ctgov_cmd(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Snapshot date YYYY-MM-DD (version files)")
     ] = None,
+    replay: Annotated[
+        bool, typer.Option(help="Replay every snapshot day of a JSONL version series")
+    ] = False,
     force: Annotated[bool, typer.Option(help="Reload files already loaded")] = False,
 ) -> None:
     """Load ClinicalTrials.gov studies and link their interventions to drugs."""
@@ -136,13 +139,14 @@ def load_ctgov_cmd(
     when = date.fromisoformat(as_of) if as_of else None
     engine = _engine()
     with err.status("loading trials"):
-        rep = load_ctgov(engine, paths, as_of=when, force=force)
+        rep = load_ctgov(engine, paths, as_of=when, replay=replay, force=force)
     r = rep.release
     if r.status == "skipped":
         console.print(f"Skipped: {r.message}.")
         return
     console.print(
-        f"{rep.format}: {r.n_records:,} studies read (+{r.n_added:,} new, ~{r.n_changed:,} changed,"
+        f"{rep.format}, {len(rep.releases)} release(s): {r.n_records:,} studies read "
+        f"(+{r.n_added:,} new, ~{r.n_changed:,} changed,"
         f" {r.n_older:,} older than stored), {r.n_quarantined:,} quarantined; "
         f"{rep.trials_built:,} trials built, {rep.linked:,} of {rep.interventions:,} "
         f"interventions linked to drugs; {rep.status_rows:,} development-status rows."

@@ -6,15 +6,17 @@ Steps, first that finds something wins:
 2. salt: the query names a salt or hydrate form not in the dictionary; its parent's name matches
    (``pembrolizumab hydrochloride`` -> pembrolizumab; score 95);
 3. combination: a combination product written as its components (``abacavir sulfate and
-   lamivudine``, ``A; B``, ``A/B``, ``A w/ B``): every part resolves exactly, one match per part;
+   lamivudine``, ``A; B``, ``A/B``, ``A w/ B``, ``Sulfamethoxazole-Trimethoprim``): every part
+   resolves exactly, one match per part;
 4. partial: a part of the query in parentheses, or the part outside them, matches exactly
    (``pembrolizumab (MK-3475)``), or the query is the first word of a multi-word official name
    (``talimogene`` -> talimogene laherparepvec); score 90;
 5. fuzzy: rapidfuzz ratio against names (not codes or identifiers: a one-character change in a
    code is another compound), candidates blocked by their first/last letters and length;
    score = ratio, kept when >= the threshold (default 85);
-6. prefix: the longest run of leading words that is a name (``pembrolizumab injection``,
-   ``acetic acid 2%``); score 85.
+6. words: the longest run of leading words that is a name (``pembrolizumab injection``,
+   ``acetic acid 2%``; score 85), else of trailing words (``pegylated liposomal doxorubicin
+   hydrochloride``; score 80).
 Among exact matches, an alias written exactly as the query beats one equal only after
 normalization (``E-3810`` vs ``E3810``), and official/INN names beat brands and codes, which beat
 other names. Several drugs still level at the top make the answer ``ambiguous``; when nothing
@@ -41,6 +43,8 @@ FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
 EXACT, SALT, PARTIAL, COMBINATION, FUZZY = "exact", "salt", "partial", "combination", "fuzzy"
 PREFIX_TYPES = {"official", "inn", "brand", "common", "salt"}
 _COMBO_SPLIT = re.compile(r"\s*(?:;|\+|/|,?\s+and\s+|\s+with\s+|\s+w/\s*|,)\s*", re.IGNORECASE)
+# two or more words of letters joined by hyphens; codes (MK-3475) and short prefixes stay whole
+_HYPHENATED = re.compile(r"^[A-Za-z]{4,}(?:-[A-Za-z]{4,})+$")
 _TIER = {"official": 0, "inn": 0, "brand": 1, "code": 1}  # everything else: 2
 _PARENS = re.compile(r"[()\[\]]")
 
@@ -246,6 +250,8 @@ class Resolver:
         parts_of: dict[int, list[str]] = {}
         for i, (res, _) in enumerate(pending):
             parts = [p.strip() for p in _COMBO_SPLIT.split(res.query) if p.strip()]
+            if len(parts) < 2 and _HYPHENATED.match(res.query.strip()):
+                parts = res.query.strip().split("-")  # "Sulfamethoxazole-Trimethoprim"
             if len(parts) >= 2:
                 parts_of[i] = parts
         if not parts_of:
@@ -266,18 +272,21 @@ class Resolver:
             res.combination = len(res.matches) > 1
 
     def _prefix_step(self, pending: list[tuple[Resolution, str]]) -> None:
-        prefixes: dict[int, list[str]] = {}
+        """The longest leading words that are a name (score 85), else the longest trailing
+        words (score 80: ``pegylated liposomal doxorubicin hydrochloride``)."""
+        runs: dict[int, list[tuple[str, float]]] = {}
         for i, (res, _) in enumerate(pending):
             toks = res.query.split()
-            keys = [norm_key(" ".join(toks[:k])) for k in range(len(toks) - 1, 0, -1)]
-            prefixes[i] = [k for k in keys if len(k) >= 4]
-        found = self._aliases({k for ks in prefixes.values() for k in ks})
-        for i, keys in prefixes.items():
-            for k in keys:  # the longest first
+            lead = [(norm_key(" ".join(toks[:k])), 85.0) for k in range(len(toks) - 1, 0, -1)]
+            tail = [(norm_key(" ".join(toks[k:])), 80.0) for k in range(1, len(toks))]
+            runs[i] = [(k, sc) for k, sc in lead + tail if len(k) >= 4]
+        found = self._aliases({k for ks in runs.values() for k, _ in ks})
+        for i, keys in runs.items():
+            for k, score in keys:  # the longest first, leading before trailing
                 hits = [a for a in found.get(k, []) if a.alias_type in PREFIX_TYPES]
                 if hits:
                     res = pending[i][0]
-                    self._rank(res, res.query, [(a, PARTIAL, 85.0) for a in hits])
+                    self._rank(res, res.query, [(a, PARTIAL, score) for a in hits])
                     break
 
     def _rank(self, res: Resolution, query: str, hits: list[tuple[_Alias, str, float]]) -> None:

@@ -5,7 +5,7 @@ versioned source records, and (re)build the trial tables and drug links of those
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -52,13 +52,24 @@ DRUG_ROLES = ("investigational", "comparator", "background")
 
 @dataclass(slots=True)
 class TrialLoadReport:
-    release: ReleaseReport
+    release: ReleaseReport  # the sum over ``releases``
     format: str
+    releases: list[ReleaseReport] = field(default_factory=list)
     trials_built: int = 0
     interventions: int = 0
     linked: int = 0
     unknown_values: dict[str, int] = field(default_factory=dict)
     status_rows: int = 0
+
+    def add(self, rep: ReleaseReport) -> None:
+        self.releases.append(rep)
+        total = self.release
+        if rep.status == "done" or total.status != "done":
+            total.status, total.message = rep.status, rep.message
+        for name in ("n_records", "n_added", "n_changed", "n_removed", "n_quarantined", "n_older"):
+            setattr(total, name, getattr(total, name) + getattr(rep, name))
+        total.quarantined += rep.quarantined
+        total.touched += rep.touched
 
 
 def detect_format(path: Path) -> str:
@@ -99,9 +110,9 @@ def _docs(fmt: str, paths: Sequence[Path], as_of: date | None) -> Iterator[cg.St
         yield from ctgov_tsv.read(paths)
 
 
-def _spec(fmt: str, as_of: date | None) -> SourceSpec:
-    def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
-        for doc in _docs(fmt, paths, as_of):
+def _spec(docs: Iterable[cg.StudyDoc | Rejected], as_of: date | None) -> SourceSpec:
+    def parse(_: Sequence[Path]) -> Iterator[Parsed]:
+        for doc in docs:
             if isinstance(doc, Rejected):
                 yield doc
                 continue
@@ -112,17 +123,60 @@ def _spec(fmt: str, as_of: date | None) -> SourceSpec:
     return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, snapshot=False)
 
 
+def _by_day(
+    docs: Iterable[cg.StudyDoc | Rejected],
+) -> Iterator[tuple[date | None, list[cg.StudyDoc | Rejected]]]:
+    """Consecutive documents of one as-of date (a daily file of a series) as one group."""
+    day: date | None = None
+    group: list[cg.StudyDoc | Rejected] = []
+    for doc in docs:
+        if isinstance(doc, cg.StudyDoc):
+            if group and doc.as_of != day:
+                yield day, group
+                group = []
+            day = doc.as_of
+        group.append(doc)
+    if group:
+        yield day, group
+
+
 def load_ctgov(
-    engine: Engine, paths: Sequence[Path], *, as_of: date | None = None, force: bool = False
+    engine: Engine,
+    paths: Sequence[Path],
+    *,
+    as_of: date | None = None,
+    replay: bool = False,
+    force: bool = False,
 ) -> TrialLoadReport:
-    """Load studies; records older than the stored version are kept out (history, not news)."""
+    """Load studies; records older than the stored version are kept out (history, not news).
+
+    A series of dated files (the TSV export's daily files) is replayed: each date is a release
+    of its own, oldest first, so every real change between two days is seen. ``replay`` does the
+    same for a JSONL version series (every snapshot day in turn); otherwise a version series
+    gives the snapshot of ``as_of``, or the latest version of each study.
+    """
     fmt = detect_format(paths[0])
-    label = ", ".join(p.name for p in paths) + (f" @ {as_of.isoformat()}" if as_of else "")
-    release = Release(_spec(fmt, as_of), label, tuple(paths), as_of or datetime.now(UTC).date())
-    rep = load_release(engine, release, force=force)
-    out = TrialLoadReport(rep, fmt)
-    if rep.touched:
-        build_trials(engine, rep.touched, out)
+    names = ", ".join(p.name for p in paths)
+    today = datetime.now(UTC).date()
+    out = TrialLoadReport(ReleaseReport(SOURCE, names, as_of or today, "skipped"), fmt)
+    groups: Iterable[tuple[date | None, Iterable[cg.StudyDoc | Rejected]]]
+    if fmt == "tsv":
+        groups = _by_day(_docs(fmt, paths, None))
+    elif fmt == "v2-json" and replay:
+        from drugradar.sources import ctgov_v2
+
+        groups = ((d, ctgov_v2.read(paths, d)) for d in ctgov_v2.snapshot_days(paths[0]))
+    else:
+        groups = [(as_of, _docs(fmt, paths, as_of))]
+    resolver = Resolver(engine)
+    for day, docs in groups:
+        label = names + (f" @ {day.isoformat()}" if day else "")
+        pin = day if (fmt == "tsv" or replay or as_of) else None
+        release = Release(_spec(docs, pin), label, tuple(paths), day or today)
+        rep = load_release(engine, release, force=force)
+        out.add(rep)
+        if rep.touched:
+            build_trials(engine, rep.touched, out, resolver)
     return out
 
 
@@ -170,10 +224,16 @@ _SCALARS = {
 CHILD_TABLES = (trial_drug, trial_intervention, trial_condition, trial_party, trial_country)
 
 
-def build_trials(engine: Engine, nct_ids: Sequence[str], report: TrialLoadReport) -> None:
+def build_trials(
+    engine: Engine,
+    nct_ids: Sequence[str],
+    report: TrialLoadReport,
+    resolver: Resolver | None = None,
+) -> None:
     """Rebuild the trial rows of ``nct_ids`` from their current source records, then the
-    development status of every drug they link (before or after)."""
-    resolver = Resolver(engine)
+    development status of every drug they link (before or after). Pass one ``resolver`` to
+    many calls: its fuzzy index is built once."""
+    resolver = resolver or Resolver(engine)
     drugs: set[str] = set()
     for batch in chunks(nct_ids, 2000):
         with engine.begin() as conn:
@@ -201,7 +261,7 @@ def build_trials(engine: Engine, nct_ids: Sequence[str], report: TrialLoadReport
                 .all()
             )
     report.trials_built += len(nct_ids)
-    report.status_rows = devstatus.rebuild(engine, drugs)
+    report.status_rows += devstatus.rebuild(engine, drugs)
 
 
 def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:

@@ -9,18 +9,21 @@ from drugradar.trials.load import DRUG_ROLES
 
 
 def unresolved_interventions(engine: Engine, limit: int = 30) -> list[tuple[str, int, str]]:
-    """``(name, number of trials, types)`` of drug interventions linked to no drug."""
+    """``(name, number of trials, type)`` of drug interventions linked to no drug, names that
+    differ only in case counted together."""
     ti, td = trial_intervention.c, trial_drug.c
     stmt = (
-        select(ti.name, func.count(func.distinct(ti.nct_id)).label("n"), func.min(ti.type))
+        select(
+            func.min(ti.name), func.count(func.distinct(ti.nct_id)).label("n"), func.min(ti.type)
+        )
         .select_from(
             trial_intervention.outerjoin(
                 trial_drug, and_(td.nct_id == ti.nct_id, td.position == ti.position)
             )
         )
         .where(ti.role.in_(DRUG_ROLES), td.drug_id.is_(None))
-        .group_by(ti.name)
-        .order_by(func.count(func.distinct(ti.nct_id)).desc(), ti.name)
+        .group_by(func.lower(ti.name))
+        .order_by(func.count(func.distinct(ti.nct_id)).desc(), func.lower(ti.name))
         .limit(limit)
     )
     with engine.connect() as conn:

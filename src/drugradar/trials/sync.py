@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import Engine, delete, insert, select
 
 from drugradar.dictionary.ingest import load_release
+from drugradar.resolve import Resolver
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
 from drugradar.sources.ctgov_api import Client, Page, Query, fetch
@@ -71,6 +72,7 @@ def sync_ctgov(engine: Engine, query: Query, client: Client, *, resume: bool = T
     report = SyncReport(query, start)
     today = datetime.now(UTC).date()
     buffer: list[cg.StudyDoc | Rejected] = []
+    resolver = Resolver(engine)
 
     def store(page: Page) -> None:
         docs = list(buffer)
@@ -89,7 +91,7 @@ def sync_ctgov(engine: Engine, query: Query, client: Client, *, resume: bool = T
         rep = load_release(engine, Release(spec, label, (), today), force=True)
         out = TrialLoadReport(rep, "v2-json")
         if rep.touched:
-            build_trials(engine, rep.touched, out)
+            build_trials(engine, rep.touched, out, resolver)
         report.pages += 1
         report.studies += rep.n_records
         report.added += rep.n_added
