@@ -29,7 +29,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -n 2 --dist loadscope --backend=sqlite --backend=postgresql --pg-url=$(PG_URL) $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup --backend=sqlite --backend=postgresql --pg-url=$(PG_URL) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py --data $(DATA)/vocab --pg-url=$(PG_URL) --out bench/results.json

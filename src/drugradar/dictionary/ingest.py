@@ -37,6 +37,7 @@ class ReleaseReport:
     n_older: int = 0  # records older than the version already stored, left as they were
     quarantined: list[Rejected] = field(default_factory=list)
     touched: list[str] = field(default_factory=list)  # ids of records added or changed
+    release_id: int | None = None
 
 
 def content_hash(data: Any) -> str:
@@ -89,8 +90,16 @@ def load_release(
     *,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    two_phase: bool = False,
 ) -> ReleaseReport:
-    """Parse and store one release; return what it added, changed, removed and quarantined."""
+    """Parse and store one release; return what it added, changed, removed and quarantined.
+
+    ``two_phase``: the caller has more to do with the records (build tables from them) in
+    transactions of its own. The release is then left "stored", and the caller calls
+    ``mark_done`` when it has finished. A run that finds its release "stored" (the previous one
+    was killed in between) gets back, as ``touched``, the records that release wrote, with
+    status "resumed", and does not parse again.
+    """
     spec = release.spec
     report = ReleaseReport(spec.name, release.label, release.release_date, "done")
     sha = files_sha256(release)
@@ -107,6 +116,19 @@ def load_release(
         ).scalar()
     if prior is not None and prior.status == "done" and not force:
         report.status, report.message = "skipped", "already loaded (same file contents)"
+        return report
+    if prior is not None and prior.status == "stored":
+        src = source_record.c
+        with engine.connect() as conn:
+            report.touched = list(
+                conn.execute(
+                    select(src.record_id).where(
+                        src.source == spec.name, src.changed_release_id == prior.id
+                    )
+                ).scalars()
+            )
+        report.status, report.release_id = "resumed", prior.id
+        report.message = "stored by an interrupted run; finishing it"
         return report
     if spec.snapshot and newest is not None and release.release_date < newest and not force:
         report.status = "skipped"
@@ -141,12 +163,13 @@ def load_release(
                     )
                 ).inserted_primary_key
                 release_id = int(inserted[0]) if inserted else 0
+            report.release_id = release_id
             _store(conn, release, release_id, report, progress)
             conn.execute(
                 update(source_release)
                 .where(source_release.c.id == release_id)
                 .values(
-                    status="done",
+                    status="stored" if two_phase else "done",
                     finished_at=_now(),
                     n_records=report.n_records,
                     n_added=report.n_added,
@@ -347,3 +370,11 @@ def _store(
     for batch in chunks(rows):
         conn.execute(insert(quarantine), batch)
     report.n_quarantined = len(rows)
+
+
+def mark_done(engine: Engine, release_id: int) -> None:
+    """Finish a two-phase release (see ``load_release``)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(source_release).where(source_release.c.id == release_id).values(status="done")
+        )

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
 
 from drugradar.devstatus import build as devstatus
-from drugradar.dictionary.ingest import ReleaseReport, load_release
+from drugradar.dictionary.ingest import ReleaseReport, load_release, mark_done
 from drugradar.model.trial import (
     ArmGroup,
     Intervention,
@@ -173,10 +173,12 @@ def load_ctgov(
         label = names + (f" @ {day.isoformat()}" if day else "")
         pin = day if (fmt == "tsv" or replay or as_of) else None
         release = Release(_spec(docs, pin), label, tuple(paths), day or today)
-        rep = load_release(engine, release, force=force)
+        rep = load_release(engine, release, force=force, two_phase=True)
         out.add(rep)
         if rep.touched:
             build_trials(engine, rep.touched, out, resolver)
+        if rep.release_id is not None:
+            mark_done(engine, rep.release_id)
     return out
 
 

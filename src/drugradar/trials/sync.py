@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Engine, delete, insert, select
 
-from drugradar.dictionary.ingest import load_release
+from drugradar.dictionary.ingest import load_release, mark_done
 from drugradar.resolve import Resolver
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
@@ -88,10 +88,12 @@ def sync_ctgov(engine: Engine, query: Query, client: Client, *, resume: bool = T
 
         spec = SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov API v2", parse, snapshot=False)
         label = f"api {key} page {page.token or 'first'} @ {today.isoformat()}"
-        rep = load_release(engine, Release(spec, label, (), today), force=True)
+        rep = load_release(engine, Release(spec, label, (), today), force=True, two_phase=True)
         out = TrialLoadReport(rep, "v2-json")
         if rep.touched:
             build_trials(engine, rep.touched, out, resolver)
+        if rep.release_id is not None:
+            mark_done(engine, rep.release_id)
         report.pages += 1
         report.studies += rep.n_records
         report.added += rep.n_added
