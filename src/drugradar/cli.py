@@ -300,6 +300,42 @@ def drug_cmd(
 
 
 @app.command()
+def status(
+    name: Annotated[str, typer.Argument(help="A drug name or drugradar id (DR…)")],
+    limit: Annotated[int, typer.Option(help="Rows to show")] = 40,
+) -> None:
+    """The drug's development status: indication × country × organization, phase, activity."""
+    engine = _engine()
+    d = get_drug(engine, name)
+    if d is None:
+        best = Resolver(engine).resolve(name).best
+        d = get_drug(engine, best.drug_id) if best else None
+    if d is None:
+        err.print(f"No drug matches '{name}'.")
+        raise typer.Exit(1)
+    rows = status_of(engine, d.id)
+    hp = highest_phase(engine, d.id)
+    console.print(
+        f"[bold]{escape(d.preferred_name)}[/bold] ({d.id}): highest phase "
+        f"{hp['highest_phase'] or '—'} (active rows), {hp['highest_phase_ever'] or '—'} (ever); "
+        f"{len(rows)} status rows"
+    )
+    table = Table("indication", "country", "organization", "phase", "since", "activity", "trials")
+    for r in rows[:limit]:
+        srcs = list(r["sources"])  # type: ignore[call-overload]
+        table.add_row(
+            escape(str(r["indication"])),
+            escape(str(r["country"])),
+            escape(str(r["organization"])),
+            str(r["phase"]),
+            str(r["phase_since"] or ""),
+            str(r["activity"]),
+            ", ".join(srcs[:3]) + (f" +{len(srcs) - 3}" if len(srcs) > 3 else ""),
+        )
+    console.print(table)
+
+
+@app.command()
 def stats() -> None:
     """Print what the database holds."""
     s = collect(_engine())
@@ -315,9 +351,13 @@ def stats() -> None:
     table.add_row("drug-target links", f"{s.drug_targets:,}")
     table.add_row("drug indications", f"{s.indications:,}")
     table.add_row("pharmacologic classes", f"{s.classes:,}")
+    table.add_row("diseases (MeSH)", f"{s.diseases:,}")
+    table.add_row("trials", f"{s.trials:,}")
+    table.add_row("trial-drug links", f"{s.trial_drug_links:,}")
+    table.add_row("development-status rows", f"{s.status_rows:,}")
     table.add_row("quarantined rows", f"{s.quarantined:,}")
     console.print(table)
-    rel = Table("source", "release", "date", "records", title="loaded releases")
+    rel = Table("source", "releases", "newest", "records read", title="loaded releases")
     for src, f, d, n in s.releases:
         rel.add_row(src, f, d, f"{n:,}")
     console.print(rel)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from drugradar.store.schema import (
+    dev_status,
+    disease,
     drug,
     drug_class,
     drug_indication,
@@ -16,6 +18,8 @@ from drugradar.store.schema import (
     source_release,
     synonym,
     target,
+    trial,
+    trial_drug,
 )
 
 
@@ -31,6 +35,10 @@ class Stats:
     indications: int
     classes: int
     quarantined: int
+    diseases: int
+    trials: int
+    trial_drug_links: int
+    status_rows: int
     releases: list[tuple[str, str, str, int]]  # source, file, date, records
 
 
@@ -54,18 +62,27 @@ def collect(engine: Engine) -> Stats:
             .tuples()
             .all()
         )
+        sr = source_release.c
+        grouped = (
+            select(
+                sr.source,
+                func.min(sr.file_name).label("name"),
+                func.count().label("n"),
+                func.max(sr.release_date).label("last"),
+                func.sum(sr.n_records).label("records"),
+            )
+            .where(sr.status == "done")
+            .group_by(sr.source)
+            .order_by(func.min(sr.id))
+        )
         releases = [
             (
                 r.source,
-                r.file_name,
-                r.release_date.isoformat() if r.release_date else "",
-                r.n_records,
+                f"{r.n} releases" if r.n > 1 else r.name,
+                r.last.isoformat() if r.last else "",
+                int(r.records or 0),
             )
-            for r in c.execute(
-                select(source_release)
-                .where(source_release.c.status == "done")
-                .order_by(source_release.c.id)
-            )
+            for r in c.execute(grouped)
         ]
         n_drugs = int(
             c.execute(select(func.count()).where(drug.c.retired.is_(False))).scalar() or 0
@@ -81,5 +98,9 @@ def collect(engine: Engine) -> Stats:
             indications=count(drug_indication),
             classes=count(drug_class),
             quarantined=count(quarantine),
+            diseases=count(disease),
+            trials=count(trial),
+            trial_drug_links=count(trial_drug),
+            status_rows=count(dev_status),
             releases=releases,
         )

@@ -35,6 +35,7 @@ class ReleaseReport:
     n_removed: int = 0
     n_quarantined: int = 0
     n_older: int = 0  # records older than the version already stored, left as they were
+    newest_record: date | None = None  # the newest date the records carry themselves
     quarantined: list[Rejected] = field(default_factory=list)
     touched: list[str] = field(default_factory=list)  # ids of records added or changed
     release_id: int | None = None
@@ -170,6 +171,7 @@ def load_release(
                 .where(source_release.c.id == release_id)
                 .values(
                     status="stored" if two_phase else "done",
+                    release_date=report.newest_record or release.release_date,
                     finished_at=_now(),
                     n_records=report.n_records,
                     n_added=report.n_added,
@@ -243,6 +245,8 @@ def _store(
         h = content_hash(item.data)
         old = existing.get(item.record_id)
         when = item.as_of or release.release_date
+        if item.as_of and (report.newest_record is None or item.as_of > report.newest_record):
+            report.newest_record = item.as_of
         if old is not None and old[2] is not None and when < old[2]:
             report.n_older += 1  # an older version than the one stored: history, not news
             continue
