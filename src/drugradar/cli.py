@@ -21,6 +21,7 @@ from drugradar.devstatus.build import highest_phase, status_of
 from drugradar.dictionary import load_vocab
 from drugradar.dictionary.ingest import ReleaseReport
 from drugradar.dictionary.load import ReleaseHook
+from drugradar.model import Drug
 from drugradar.resolve import Resolver
 from drugradar.sources.ctgov_api import API_URL, Client, Query
 from drugradar.sources.registry import Release
@@ -276,13 +277,8 @@ def show(
         console.print("Pharmacologic classes: " + escape("; ".join(epc)))
 
 
-@app.command("drug")
-def drug_cmd(
-    name: Annotated[str, typer.Argument(help="A drug name or drugradar id (DR…)")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = True,
-) -> None:
-    """The drug's profile so far as JSON: names, modality, targets, classes, trials."""
-    engine = _engine()
+def _find_drug(engine: Engine, name: str) -> Drug:
+    """The drug with this id, else the best match for this name; exits when there is none."""
     d = get_drug(engine, name)
     if d is None:
         best = Resolver(engine).resolve(name).best
@@ -290,6 +286,17 @@ def drug_cmd(
     if d is None:
         err.print(f"No drug matches '{name}'.")
         raise typer.Exit(1)
+    return d
+
+
+@app.command("drug")
+def drug_cmd(
+    name: Annotated[str, typer.Argument(help="A drug name or drugradar id (DR…)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = True,
+) -> None:
+    """The drug's profile so far as JSON: names, modality, targets, classes, trials."""
+    engine = _engine()
+    d = _find_drug(engine, name)
     profile = {
         **asdict(d),
         **highest_phase(engine, d.id),
@@ -306,13 +313,7 @@ def status(
 ) -> None:
     """The drug's development status: indication × country × organization, phase, activity."""
     engine = _engine()
-    d = get_drug(engine, name)
-    if d is None:
-        best = Resolver(engine).resolve(name).best
-        d = get_drug(engine, best.drug_id) if best else None
-    if d is None:
-        err.print(f"No drug matches '{name}'.")
-        raise typer.Exit(1)
+    d = _find_drug(engine, name)
     rows = status_of(engine, d.id)
     hp = highest_phase(engine, d.id)
     console.print(

@@ -7,8 +7,10 @@ verbatim (and reported by the loader), never dropped and never a crash.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 # API v2 enums, for reference and for mapping legacy words onto them.
 PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
@@ -146,4 +148,5 @@ class Trial:
     unknown_values: list[str] = field(default_factory=list)  # "field: value" no mapping knew
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON types; orjson walks dataclasses ~20x faster than ``dataclasses.asdict``."""
+        return orjson.loads(orjson.dumps(self))  # type: ignore[no-any-return]

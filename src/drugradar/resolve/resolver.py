@@ -116,15 +116,25 @@ class FuzzyIndex:
     """
 
     def __init__(self, keys: Iterable[str]) -> None:
+        self.keys = list(keys)
         self.blocks: dict[tuple[str, str, int], list[str]] = defaultdict(list)
-        for k in keys:
+        for k in self.keys:
             n = len(k)
             self.blocks[("^", k[:2], n)].append(k)
             self.blocks[("$", k[-2:], n)].append(k)
+        self._wide = False
+
+    def _widen(self) -> None:
+        """The one-letter blocks, built the first time a wide search needs them."""
+        for k in self.keys:
+            n = len(k)
             self.blocks[("^1", k[:1], n)].append(k)
             self.blocks[("$1", k[-1:], n)].append(k)
+        self._wide = True
 
     def candidates(self, key: str, slack: int, wide: bool = False) -> list[str]:
+        if wide and not self._wide:
+            self._widen()
         heads = (("^1", key[:1]), ("$1", key[-1:])) if wide else (("^", key[:2]), ("$", key[-2:]))
         out: list[str] = []
         for size in range(max(1, len(key) - slack), len(key) + slack + 1):
@@ -340,6 +350,8 @@ class Resolver:
         return min(score, 90.0) if a.combination else score
 
     def fuzzy_index(self) -> FuzzyIndex:
+        """Built once per resolver: every name key (not codes), read with the driver's own
+        cursor — half a million short strings, where row objects would cost seconds."""
         if self._fuzzy is None:
             s = synonym.c
             stmt = (
@@ -348,7 +360,21 @@ class Resolver:
                 .distinct()
             )
             with self.engine.connect() as conn:
-                self._fuzzy = FuzzyIndex(conn.execute(stmt).scalars())
+                compiled = stmt.compile(
+                    dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+                )
+                params = compiled.construct_params()
+                sql = str(compiled)
+                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    if compiled.positiontup:
+                        cur.execute(sql, [params[k] for k in compiled.positiontup])
+                    else:
+                        cur.execute(sql, params)
+                    keys = [r[0] for r in cur.fetchall()]
+                finally:
+                    cur.close()
+            self._fuzzy = FuzzyIndex(keys)
         return self._fuzzy
 
     def _fuzzy_step(self, pending: list[tuple[Resolution, str]]) -> None:

@@ -22,6 +22,7 @@ from drugradar.model.trial import (
 )
 
 NCT_ID = re.compile(r"^NCT\d{8}$")
+ARCHIVE_SUFFIXES = (".tar", ".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2")
 LICENCE = "ClinicalTrials.gov terms of use (US government public data)"
 
 

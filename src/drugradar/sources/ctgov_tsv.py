@@ -24,6 +24,9 @@ from pathlib import Path
 from drugradar.model.trial import Intervention, Party, Site, Trial, TrialDate
 from drugradar.sources.base import Rejected
 from drugradar.sources.ctgov_common import (
+    ARCHIVE_SUFFIXES as _ARCHIVE_SUFFIXES,
+)
+from drugradar.sources.ctgov_common import (
     NCT_ID,
     StudyDoc,
     date_text,
@@ -36,7 +39,6 @@ from drugradar.sources.ctgov_common import (
 
 SOURCE_FORMAT = "tsv"
 RAW_LIMIT = 2000  # characters of a rejected row kept for the quarantine table
-_ARCHIVE_SUFFIXES = (".tar", ".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2")
 _NCT_COLUMN = "nct number"
 _NCT_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])NCT\d{8}(?!\d)")
 # 20200729 or 2020-07-29, not part of a longer number.

@@ -29,6 +29,9 @@ from drugradar.model.trial import (
 )
 from drugradar.sources.base import Rejected
 from drugradar.sources.ctgov_common import (
+    ARCHIVE_SUFFIXES as _ARCHIVE_SUFFIXES,
+)
+from drugradar.sources.ctgov_common import (
     NCT_ID,
     StudyDoc,
     arm_type,
@@ -43,7 +46,6 @@ from drugradar.sources.ctgov_common import (
 
 SOURCE_FORMAT = "xml"
 RAW_LIMIT = 2000  # characters of a rejected document kept for the quarantine table
-_ARCHIVE_SUFFIXES = (".tar", ".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2")
 _DOWNLOAD_DATE = re.compile(
     rb"<download_date>[^<]*?processed this data on\s+([A-Za-z]+\s+\d{1,2},\s+\d{4})"
 )
