@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -115,3 +116,39 @@ def test_snapshots_in_order_record_changes_and_older_ones_are_ignored(loaded: En
             for r in c.execute(select(record_change).where(record_change.c.source == "ctgov"))
         }
     assert {"sites", "last_update_posted"} & fields and "nct_id" not in fields
+
+
+def test_parent_companies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drugradar.resolve.orgs import parent_map, parent_of
+
+    assert parent_of("Genentech, Inc.") == ("roche", "Roche")
+    assert parent_of("Merck Sharp & Dohme LLC") == ("merck", "Merck & Co.")
+    assert org_key("Merck KGaA") != org_key("Merck & Co., Inc.")  # two companies
+    assert parent_of("Kermanshah University of Medical Sciences")[1] == (
+        "Kermanshah University of Medical Sciences"
+    )  # no parent known: itself
+    extra = tmp_path / "parents.csv"
+    extra.write_text("organization,parent\nCompugen Ltd,Compugen Group\n", encoding="utf-8")
+    monkeypatch.setenv("DRUGRADAR_ORG_PARENTS", str(extra))
+    parent_map.cache_clear()
+    assert parent_of("Compugen Ltd.")[1] == "Compugen Group"
+    assert parent_of("Genentech")[1] == "Roche"  # the packaged rows still hold
+
+
+def test_status_rows_carry_the_parent_company(loaded: Engine) -> None:
+    from drugradar.store.schema import dev_status
+
+    load_ctgov(loaded, [SAMPLE])
+    with loaded.connect() as c:
+        lead = c.execute(
+            select(trial_party).where(
+                trial_party.c.nct_id == "NCT04256421", trial_party.c.role == "lead"
+            )
+        ).one()
+        assert (lead.name, lead.parent_name) == ("Hoffmann-La Roche", "Roche")
+        parents = set(
+            c.execute(
+                select(dev_status.c.org_parent_name).where(dev_status.c.org_key == lead.norm_name)
+            ).scalars()
+        )
+    assert parents == {"Roche"}

@@ -62,6 +62,7 @@ def _indications(conn: Connection, ncts: list[str]) -> dict[str, list[tuple[str,
 def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevStatus]:
     drugs = sorted(set(drug_ids))
     facts: dict[Key, list[TrialFact]] = defaultdict(list)
+    parents: dict[str, tuple[str, str]] = {}
     names: dict[Key, tuple[str, str, str | None]] = {}
     for batch in chunks(drugs, 500):
         td, t = trial_drug.c, trial.c
@@ -91,6 +92,7 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
             for p in conn.execute(select(trial_party).where(trial_party.c.nct_id.in_(nbatch))):
                 if p.role == "lead" or p.cls == "INDUSTRY":
                     orgs[p.nct_id].append((p.norm_name, p.name))
+                    parents[p.norm_name] = (p.parent_key, p.parent_name)
         seen: set[tuple[Key, str]] = set()
         for r in links:
             fact = TrialFact(
@@ -129,6 +131,7 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
                 act_since,
                 rule,
                 sorted({f.nct_id for f in fs}),
+                *parents.get(key[3], (key[3], oname)),
             )
         )
     return out
@@ -157,6 +160,8 @@ def rebuild(engine: Engine, drug_ids: Iterable[str], as_of: date | None = None) 
                 "indication_name": s.indication_name[:1000],
                 "disease_id": _disease(s),
                 "org_name": s.org_name[:1000],
+                "org_parent_key": s.org_parent_key[:400],
+                "org_parent_name": s.org_parent_name[:1000],
                 "phase": s.phase.value,
                 "phase_since": s.phase_since,
                 "activity": s.activity.value,
@@ -187,6 +192,7 @@ def status_of(engine: Engine, drug_id: str) -> list[dict[str, object]]:
             "disease_id": r.disease_id,
             "country": r.country,
             "organization": r.org_name,
+            "parent_organization": r.org_parent_name,
             "phase": r.phase,
             "phase_since": r.phase_since,
             "activity": r.activity,

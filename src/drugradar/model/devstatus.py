@@ -53,3 +53,5 @@ class DevStatus:
     activity_since: date | None
     activity_rule: str
     sources: list[str] = field(default_factory=list)  # source record ids (NCT numbers…)
+    org_parent_key: str = ""  # the organization's parent company (itself when none is known)
+    org_parent_name: str = ""

@@ -323,7 +323,10 @@ trial_party = Table(
     Column("name", String(1000), primary_key=True),
     Column("norm_name", String(1000), nullable=False),
     Column("cls", String(20)),
+    Column("parent_key", String(1000), nullable=False),  # the parent company (or itself)
+    Column("parent_name", String(1000), nullable=False),
     Index("ix_trial_party_norm_name", "norm_name"),
+    Index("ix_trial_party_parent_key", "parent_key"),
 )
 
 trial_country = Table(
@@ -346,6 +349,8 @@ dev_status = Table(
     Column("indication_name", String(1000), nullable=False),
     Column("disease_id", String(20)),
     Column("org_name", String(1000), nullable=False),
+    Column("org_parent_key", String(400), nullable=False),  # follow a company: its subsidiaries
+    Column("org_parent_name", String(1000), nullable=False),
     Column("phase", String(20), nullable=False),
     Column("phase_since", Date),
     Column("activity", String(30), nullable=False),
@@ -356,4 +361,5 @@ dev_status = Table(
     Column("as_of", Date, nullable=False),
     Index("ix_dev_status_disease_id", "disease_id"),
     Index("ix_dev_status_org_key", "org_key"),
+    Index("ix_dev_status_org_parent_key", "org_parent_key"),
 )

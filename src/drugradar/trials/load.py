@@ -27,7 +27,7 @@ from drugradar.model.trial import (
 )
 from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
-from drugradar.resolve.orgs import org_key
+from drugradar.resolve.orgs import org_key, parent_of
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
 from drugradar.sources.registry import Release
@@ -373,8 +373,10 @@ def _insert(
                         "nct_id": t.nct_id,
                         "role": prole,
                         "name": p.name[:1000],
-                        "norm_name": org_key(p.name),
+                        "norm_name": org_key(p.name)[:1000],
                         "cls": p.cls,
+                        "parent_key": parent_of(p.name)[0][:1000],
+                        "parent_name": parent_of(p.name)[1][:1000],
                     }
                 )
         countries += [{"nct_id": t.nct_id, "country": c[:100]} for c in dict.fromkeys(t.countries)]

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 00:31:33.982197
+Create Date: 2026-11-25 01:38:41.580637
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ def upgrade() -> None:
         sa.Column("indication_name", sa.String(length=1000), nullable=False),
         sa.Column("disease_id", sa.String(length=20), nullable=True),
         sa.Column("org_name", sa.String(length=1000), nullable=False),
+        sa.Column("org_parent_key", sa.String(length=400), nullable=False),
+        sa.Column("org_parent_name", sa.String(length=1000), nullable=False),
         sa.Column("phase", sa.String(length=20), nullable=False),
         sa.Column("phase_since", sa.Date(), nullable=True),
         sa.Column("activity", sa.String(length=30), nullable=False),
@@ -84,6 +86,7 @@ def upgrade() -> None:
     with op.batch_alter_table("dev_status", schema=None) as batch_op:
         batch_op.create_index("ix_dev_status_disease_id", ["disease_id"], unique=False)
         batch_op.create_index("ix_dev_status_org_key", ["org_key"], unique=False)
+        batch_op.create_index("ix_dev_status_org_parent_key", ["org_parent_key"], unique=False)
 
     op.create_table(
         "disease_ancestor",
@@ -183,6 +186,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=1000), nullable=False),
         sa.Column("norm_name", sa.String(length=1000), nullable=False),
         sa.Column("cls", sa.String(length=20), nullable=True),
+        sa.Column("parent_key", sa.String(length=1000), nullable=False),
+        sa.Column("parent_name", sa.String(length=1000), nullable=False),
         sa.ForeignKeyConstraint(
             ["nct_id"], ["trial.nct_id"], name=op.f("fk_trial_party_nct_id_trial")
         ),
@@ -190,6 +195,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("trial_party", schema=None) as batch_op:
         batch_op.create_index("ix_trial_party_norm_name", ["norm_name"], unique=False)
+        batch_op.create_index("ix_trial_party_parent_key", ["parent_key"], unique=False)
 
     with op.batch_alter_table("source_record", schema=None) as batch_op:
         batch_op.add_column(sa.Column("raw", sa.Text(), nullable=True))
@@ -203,6 +209,7 @@ def downgrade() -> None:
         batch_op.drop_column("raw")
 
     with op.batch_alter_table("trial_party", schema=None) as batch_op:
+        batch_op.drop_index("ix_trial_party_parent_key")
         batch_op.drop_index("ix_trial_party_norm_name")
 
     op.drop_table("trial_party")
@@ -228,6 +235,7 @@ def downgrade() -> None:
 
     op.drop_table("disease_ancestor")
     with op.batch_alter_table("dev_status", schema=None) as batch_op:
+        batch_op.drop_index("ix_dev_status_org_parent_key")
         batch_op.drop_index("ix_dev_status_org_key")
         batch_op.drop_index("ix_dev_status_disease_id")
 
