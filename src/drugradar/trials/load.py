@@ -368,6 +368,7 @@ def _insert(
         for prole, p in named:
             if p is not None and (prole, p.name) not in seen_p:
                 seen_p.add((prole, p.name))
+                parent = parent_of(p.name)
                 parties.append(
                     {
                         "nct_id": t.nct_id,
@@ -375,8 +376,8 @@ def _insert(
                         "name": p.name[:1000],
                         "norm_name": org_key(p.name)[:1000],
                         "cls": p.cls,
-                        "parent_key": parent_of(p.name)[0][:1000],
-                        "parent_name": parent_of(p.name)[1][:1000],
+                        "parent_key": parent[0][:1000],
+                        "parent_name": parent[1][:1000],
                     }
                 )
         countries += [{"nct_id": t.nct_id, "country": c[:100]} for c in dict.fromkeys(t.countries)]
@@ -423,9 +424,7 @@ def _link(
         for query in [iv.name, *iv.other_names]:
             r = res[query]
             matches = [m for m in r.matches if not strict or m.match_kind in ("exact", "salt")]
-            if r.ambiguous and not r.combination:
-                matches = matches[:1]  # the best-ranked; the others stay findable by the alias
-            elif not r.combination:
+            if not r.combination:  # one drug per name: the best-ranked, even when ambiguous
                 matches = matches[:1]
             if matches:
                 linked.add((nct, pos))
