@@ -23,11 +23,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
+from drugradar.dictionary import trial_codes
 from drugradar.dictionary.ids import drug_id
 from drugradar.dictionary.modality import Evidence, decide
 from drugradar.model import AliasType
 from drugradar.resolve.normalize import head_key, norm_key, split_source_tag
 from drugradar.resolve.salts import parent_names, strip_salt
+from drugradar.sources.ctgov_common import LICENCE as CTGOV_LICENCE
 from drugradar.store.schema import source_record
 
 A = AliasType
@@ -470,4 +472,9 @@ def build(conn: Connection) -> Dictionary:
     b.drugbank_targets(list(current_records(conn, "drugbank_targets")), None)
     b.drugbank_targets(list(current_records(conn, "drugbank_active_targets")), None)
     b.mesh(list(current_records(conn, "mesh")))
-    return b.finish()
+    out = b.finish()
+    known = {s["norm_key"] for s in out.synonym}
+    drugs, names = trial_codes.from_trials(conn, known, CTGOV_LICENCE)
+    out.drug += drugs
+    out.synonym += names
+    return out

@@ -50,6 +50,7 @@ DICTIONARY_TABLES = (
 class LoadSummary:
     releases: list[ReleaseReport] = field(default_factory=list)
     rebuilt: bool = False
+    relinked: int = 0  # trials whose drug links were rebuilt after the dictionary changed
     tables: dict[str, SyncCounts] = field(default_factory=dict)
 
     @property
@@ -95,6 +96,9 @@ def load_vocab(
         hook.building()
         summary.tables = rebuild(engine)
         summary.rebuilt = True
+        from drugradar.trials.load import relink  # trials depend on the dictionary, not back
+
+        summary.relinked = relink(engine)
     return summary
 
 

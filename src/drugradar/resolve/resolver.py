@@ -40,6 +40,7 @@ from drugradar.resolve.salts import strip_salt
 from drugradar.store.schema import drug, synonym
 
 FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
+TRIAL_SOURCE = "ctgov"  # names of drugs first seen in a trial
 EXACT, SALT, PARTIAL, COMBINATION, FUZZY = "exact", "salt", "partial", "combination", "fuzzy"
 PREFIX_TYPES = {"official", "inn", "brand", "common", "salt"}
 _COMBO_SPLIT = re.compile(r"\s*(?:;|\+|/|,?\s+and\s+|\s+with\s+|\s+w/\s*|,)\s*", re.IGNORECASE)
@@ -157,8 +158,18 @@ class FuzzyIndex:
 class Resolver:
     """Resolve names against the dictionary in ``engine`` (one instance can serve many calls)."""
 
-    def __init__(self, engine: Engine, *, threshold: float = 85.0, limit: int = 5) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        threshold: float = 85.0,
+        limit: int = 5,
+        trial_born: bool = True,
+    ) -> None:
+        """``trial_born=False`` leaves out drugs first seen in trials: trial linking finds those
+        from the intervention's own names, so a link never depends on the order of loading."""
         self.engine = engine
+        self.trial_born = trial_born
         self.threshold = threshold
         self.limit = limit
         self._fuzzy: FuzzyIndex | None = None
@@ -170,7 +181,7 @@ class Resolver:
     def resolve_many(self, names: Sequence[str], *, fuzzy: bool = True) -> list[Resolution]:
         """Resolve a batch: exact keys in a few queries, fuzzy only for what is left."""
         keys = [norm_key(n) for n in names]
-        found = self._aliases(set(k for k in keys if k))
+        found = self._aliases(set(k for k in keys if k), trial_born=self.trial_born)
         out: list[Resolution] = []
         pending: list[tuple[Resolution, str]] = []
         for name, key in zip(names, keys, strict=True):
@@ -192,8 +203,14 @@ class Resolver:
         return out
 
     # -- steps -----------------------------------------------------------------------------
-    def _aliases(self, keys: set[str], column: str = "norm_key") -> dict[str, list[_Alias]]:
-        """Aliases whose ``column`` (norm_key or head_key) is one of ``keys``, by key."""
+    def _aliases(
+        self, keys: set[str], column: str = "norm_key", *, trial_born: bool = False
+    ) -> dict[str, list[_Alias]]:
+        """Aliases whose ``column`` (norm_key or head_key) is one of ``keys``, by key.
+
+        Codes first seen in trials (``dictionary.trial_codes``) match only a whole name
+        (``trial_born``, the exact step): were they parts of combinations or prefixes, how a
+        trial links would depend on which trials happened to be loaded before it."""
         out: dict[str, list[_Alias]] = defaultdict(list)
         s = synonym.c
         col = s[column]
@@ -207,6 +224,8 @@ class Resolver:
             s.combination,
             drug.c.preferred_name,
         ).join(drug, drug.c.id == s.drug_id)
+        if not trial_born:
+            stmt = stmt.where(s.source != TRIAL_SOURCE)
         key_list = sorted(keys)
         with self.engine.connect() as conn:
             for i in range(0, len(key_list), 500):
@@ -354,10 +373,8 @@ class Resolver:
         cursor — half a million short strings, where row objects would cost seconds."""
         if self._fuzzy is None:
             s = synonym.c
-            stmt = (
-                select(s.norm_key)
-                .where(s.alias_type.in_(FUZZY_TYPES), func.length(s.norm_key).between(4, 60))
-                .distinct()
+            stmt = select(s.norm_key).where(  # no DISTINCT: a set in Python is 4x faster
+                s.alias_type.in_(FUZZY_TYPES), func.length(s.norm_key).between(4, 60)
             )
             with self.engine.connect() as conn:
                 compiled = stmt.compile(
@@ -371,7 +388,7 @@ class Resolver:
                         cur.execute(sql, [params[k] for k in compiled.positiontup])
                     else:
                         cur.execute(sql, params)
-                    keys = [r[0] for r in cur.fetchall()]
+                    keys = sorted({r[0] for r in cur.fetchall()})
                 finally:
                     cur.close()
             self._fuzzy = FuzzyIndex(keys)

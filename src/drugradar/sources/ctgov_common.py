@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from drugradar.model.trial import (
     ARM_TYPES,
@@ -136,6 +137,7 @@ def phases(value: str | list[str] | None, trial: Trial) -> list[str]:
 _DATE_FORMATS = ("%B %d, %Y", "%B %Y", "%b %d, %Y", "%b %Y", "%Y-%m-%d", "%Y-%m", "%m/%d/%Y")
 
 
+@lru_cache(maxsize=4096)  # dates repeat across studies ("March 2020"); strptime is slow
 def date_text(value: str | None) -> str | None:
     """``'April 2009'`` -> ``'2009-04'``; ``'September 30, 2014'`` -> ``'2014-09-30'``; ISO kept.
 

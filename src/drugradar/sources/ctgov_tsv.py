@@ -191,7 +191,7 @@ def parse_row(fields: list[str], header: list[str], origin: str) -> Trial:
     t.results_first_posted = _posted(get("results first posted"), "results_first_posted", t)
     t.last_update_posted = _posted(get("last update posted"), "last_update_posted", t)
     t.sites = [_site(text) for text in _split(get("locations"))]
-    t.countries = list(dict.fromkeys(s.country for s in t.sites if s.country))
+    t.countries = sorted({s.country for s in t.sites if s.country})  # order means nothing
     return t
 
 

@@ -12,6 +12,7 @@ import bz2
 import gzip
 import lzma
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -131,6 +132,7 @@ def parse_study(study: JSON, origin: str = "") -> Trial:
         t.sites.append(site)
         if site.country and site.country not in t.countries:
             t.countries.append(site.country)
+    t.countries.sort()  # the order of sites means nothing; XML lists countries sorted
     t.has_results = bool(study.get("hasResults"))
     return t
 
@@ -146,8 +148,37 @@ def snapshot_days(path: Path) -> list[date]:
     with _open(path) as fh:
         for line in fh:
             if line.strip():
-                days.update(_seen_day(s) for s in orjson.loads(line).get("seen_dates", []))
+                head = _wrapper_head(line)
+                obj = head if head is not None else orjson.loads(line)
+                days.update(_seen_day(s) for s in obj.get("seen_dates", []))
     return sorted(days)
+
+
+_STUDY_KEY = b'"study":'
+
+
+def _wrapper_head(line: bytes) -> JSON | None:
+    """A version wrapper's fields before its ``study`` (id, seen dates), without parsing the
+    study: most versions of a series are not the snapshot asked for, and a study is ~35 KB of
+    JSON. ``None`` when the line is not laid out that way (then it is parsed whole)."""
+    at = line.find(_STUDY_KEY)
+    if at <= 0:
+        return None
+    try:
+        head = orjson.loads(line[:at].rstrip().rstrip(b",") + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(head, dict) or "seen_dates" not in head or "study" in head:
+        return None
+    return head
+
+
+@dataclass(frozen=True, slots=True)
+class _Wrapper:
+    """A version wrapper read up to its study; the line is parsed whole only if chosen."""
+
+    head: JSON
+    line: bytes
 
 
 def _documents(path: Path) -> Iterator[tuple[int, Any, str]]:
@@ -158,6 +189,10 @@ def _documents(path: Path) -> Iterator[tuple[int, Any, str]]:
         if is_lines:
             for n, line in enumerate(fh, start=1):
                 if line.strip():
+                    head = _wrapper_head(line)
+                    if head is not None:
+                        yield n, _Wrapper(head, line), ""
+                        continue
                     try:
                         yield n, orjson.loads(line), ""
                     except orjson.JSONDecodeError as exc:
@@ -182,24 +217,34 @@ def _documents(path: Path) -> Iterator[tuple[int, Any, str]]:
 def read(paths: Sequence[Path], as_of: date | None = None) -> Iterator[cg.StudyDoc | Rejected]:
     """Every study in the files; for version wrappers, the snapshot of ``as_of`` (or the latest)."""
     for path in paths:
-        latest: dict[str, tuple[str, int, JSON]] = {}
+        latest: dict[str, tuple[str, int, Any]] = {}
         for n, obj, raw in _documents(path):
             if isinstance(obj, Exception):
                 yield Rejected(path.name, n, f"not valid JSON: {obj}", raw=raw)
                 continue
-            if isinstance(obj, dict) and "study" in obj and "seen_dates" in obj:
-                seen = [s for s in obj["seen_dates"] if as_of is None or _seen_day(s) == as_of]
+            head = obj.head if isinstance(obj, _Wrapper) else obj
+            if isinstance(obj, _Wrapper) or (
+                isinstance(obj, dict) and "study" in obj and "seen_dates" in obj
+            ):
+                seen = [s for s in head["seen_dates"] if as_of is None or _seen_day(s) == as_of]
                 if not seen:
                     continue
-                key = obj.get("nct_id") or ""
+                key = head.get("nct_id") or ""
                 stamp = max(seen, key=lambda s: datetime.fromisoformat(s))
                 prev = latest.get(key)
                 if prev is None or datetime.fromisoformat(stamp) > datetime.fromisoformat(prev[0]):
-                    latest[key] = (stamp, n, obj["study"])
+                    latest[key] = (stamp, n, obj)
                 continue
             yield _doc(obj, path.name, n, as_of)
-        for stamp, n, study in latest.values():
-            yield _doc(study, path.name, n, _seen_day(stamp))
+        for stamp, n, chosen in latest.values():
+            if isinstance(chosen, _Wrapper):  # only now is the chosen version parsed whole
+                try:
+                    chosen = orjson.loads(chosen.line)
+                except orjson.JSONDecodeError as exc:
+                    raw = chosen.line.decode("utf-8", "replace")[:2000]
+                    yield Rejected(path.name, n, f"not valid JSON: {exc}", raw=raw)
+                    continue
+            yield _doc(chosen["study"], path.name, n, _seen_day(stamp))
 
 
 def _doc(study: Any, origin: str, n: int, as_of: date | None) -> cg.StudyDoc | Rejected:

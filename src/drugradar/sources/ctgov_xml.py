@@ -78,11 +78,26 @@ def _text(el: Any) -> str | None:
     """The element's whole text, whitespace collapsed; ``None`` for absent or empty."""
     if el is None:
         return None
+    if len(el) == 0:  # a leaf (nearly every element): its text, without walking
+        text = el.text
+        return _clean(text) if isinstance(text, str) else None
     return _clean("".join(str(t) for t in el.itertext()))
 
 
 def _find(el: Any, path: str) -> str | None:
     return _text(el.find(path))
+
+
+def _leaves(el: Any) -> dict[str, str | None]:
+    """Every descendant's own text by tag, in one walk (a site's facility, address, status):
+    big studies list hundreds of sites, and one walk is far cheaper than a path search per field.
+    Container tags are present with ``None``; the first element of a tag wins."""
+    out: dict[str, str | None] = {}
+    for child in el.iterdescendants():
+        tag = child.tag
+        if isinstance(tag, str) and tag not in out:
+            out[tag] = _clean(child.text) if len(child) == 0 else None
+    return out
 
 
 def _all(el: Any, path: str) -> list[str]:
@@ -133,11 +148,19 @@ def _posted(root: Any, tags: tuple[str, ...], trial: Trial) -> str | None:
 
 def _site_status(value: str | None, trial: Trial) -> str | None:
     """A site's recruitment status, reported under its own field name when unknown."""
+    known = _SITE_STATUS.get(value)
+    if known is not None:
+        return known[0]
     scratch = Trial(trial.nct_id, SOURCE_FORMAT)
     mapped = status(value, scratch)
     if scratch.unknown_values:
         trial.unknown_values.append(f"site_status: {value}")
+    elif len(_SITE_STATUS) < 1000:  # a big study lists hundreds of sites with a few statuses
+        _SITE_STATUS[value] = (mapped,)
     return mapped
+
+
+_SITE_STATUS: dict[str | None, tuple[str | None]] = {}
 
 
 def _party(el: Any, trial: Trial) -> Party | None:
@@ -237,22 +260,21 @@ def parse_study(xml: bytes, origin: str) -> Trial:
         t.collaborators = [
             p for p in (_party(c, t) for c in sponsors.findall("collaborator")) if p is not None
         ]
-    for loc in root.findall("location"):
-        fac = loc.find("facility")
-        if fac is None:
+    for loc in root.iterchildren("location"):
+        fields = _leaves(loc)
+        if "facility" not in fields:
             continue
         t.sites.append(
             Site(
-                facility=_find(fac, "name"),
-                city=_find(fac, "address/city"),
-                state=_find(fac, "address/state"),
-                country=_find(fac, "address/country"),
-                status=_site_status(_find(loc, "status"), t),
+                facility=fields.get("name"),
+                city=fields.get("city"),
+                state=fields.get("state"),
+                country=fields.get("country"),
+                status=_site_status(fields.get("status"), t),
             )
         )
-    t.countries = _all(root, "location_countries/country") or list(
-        dict.fromkeys(s.country for s in t.sites if s.country)
-    )
+    listed = _all(root, "location_countries/country")  # order means nothing: sorted, as in v2
+    t.countries = sorted(set(listed) if listed else {s.country for s in t.sites if s.country})
     t.has_results = root.find("clinical_results") is not None
     return t
 

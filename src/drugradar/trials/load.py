@@ -5,7 +5,7 @@ versioned source records, and (re)build the trial tables and drug links of those
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +14,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
 
+from drugradar.background import background
 from drugradar.devstatus import build as devstatus
+from drugradar.dictionary import trial_codes
 from drugradar.dictionary.ingest import ReleaseReport, load_release, mark_done
 from drugradar.model.trial import (
     ArmGroup,
@@ -34,7 +36,9 @@ from drugradar.sources.registry import Release
 from drugradar.store.schema import (
     disease,
     disease_synonym,
+    drug,
     source_record,
+    synonym,
     trial,
     trial_condition,
     trial_country,
@@ -95,19 +99,33 @@ def detect_format(path: Path) -> str:
     )
 
 
+BACKGROUND_BYTES = 4 << 20  # inputs this big are parsed in a second process, beside the storing
+
+
+def _input_bytes(paths: Sequence[Path]) -> int:
+    total = 0
+    for p in paths:
+        if p.is_dir():
+            return BACKGROUND_BYTES  # a folder of studies: worth it, no need to walk it twice
+        total += p.stat().st_size if p.exists() else 0
+    return total
+
+
 def _docs(fmt: str, paths: Sequence[Path], as_of: date | None) -> Iterator[cg.StudyDoc | Rejected]:
+    from drugradar.sources import ctgov_tsv, ctgov_v2, ctgov_xml
+
+    reader: Callable[..., Iterator[cg.StudyDoc | Rejected]]
+    args: tuple[Any, ...]
     if fmt == "v2-json":
-        from drugradar.sources import ctgov_v2
-
-        yield from ctgov_v2.read(paths, as_of)
+        reader, args = ctgov_v2.read, (list(paths), as_of)
     elif fmt == "xml":
-        from drugradar.sources import ctgov_xml
-
-        yield from ctgov_xml.read(paths)
+        reader, args = ctgov_xml.read, (list(paths),)
     else:
-        from drugradar.sources import ctgov_tsv
-
-        yield from ctgov_tsv.read(paths)
+        reader, args = ctgov_tsv.read, (list(paths),)
+    if _input_bytes(paths) >= BACKGROUND_BYTES:
+        yield from background(reader, *args)
+    else:
+        yield from reader(*args)
 
 
 def _spec(docs: Iterable[cg.StudyDoc | Rejected], as_of: date | None) -> SourceSpec:
@@ -165,10 +183,10 @@ def load_ctgov(
     elif fmt == "v2-json" and replay:
         from drugradar.sources import ctgov_v2
 
-        groups = ((d, ctgov_v2.read(paths, d)) for d in ctgov_v2.snapshot_days(paths[0]))
+        groups = ((d, _docs(fmt, paths, d)) for d in ctgov_v2.snapshot_days(paths[0]))
     else:
         groups = [(as_of, _docs(fmt, paths, as_of))]
-    resolver = Resolver(engine)
+    resolver = Resolver(engine, trial_born=False)
     for day, docs in groups:
         label = names + (f" @ {day.isoformat()}" if day else "")
         pin = day if (fmt == "tsv" or replay or as_of) else None
@@ -235,7 +253,7 @@ def build_trials(
     """Rebuild the trial rows of ``nct_ids`` from their current source records, then the
     development status of every drug they link (before or after). Pass one ``resolver`` to
     many calls: its fuzzy index is built once."""
-    resolver = resolver or Resolver(engine)
+    resolver = resolver or Resolver(engine, trial_born=False)
     drugs: set[str] = set()
     for batch in chunks(nct_ids, 2000):
         with engine.begin() as conn:
@@ -444,6 +462,89 @@ def _link(
                         },
                     )
                 break
+    rows |= _new_codes(conn, [it for it in items if (it[0], it[1]) not in linked], linked)
     for batch in chunks(list(rows.values())):
         conn.execute(insert(trial_drug), batch)
     return linked
+
+
+def _new_codes(
+    conn: Connection,
+    items: list[tuple[str, int, str, Intervention]],
+    linked: set[tuple[str, int]],
+) -> dict[tuple[str, int, str], dict[str, Any]]:
+    """Unresolved drug interventions named by a research code become drugs (see
+    ``dictionary.trial_codes``); returns their link rows and adds them to ``linked``."""
+    seen = []
+    for nct, _, _, iv in items:
+        if iv.type not in MAYBE_DRUG_TYPES:
+            names = trial_codes.code_names([iv.name, *iv.other_names])
+            if names:
+                seen.append((names, nct, None))
+    if not seen:
+        return {}
+    by_key = trial_codes.group(seen, set())
+    drug_rows, syn_rows = trial_codes.rows(by_key.values(), cg.LICENCE)
+    ids = [r["id"] for r in drug_rows]
+    have = set(conn.execute(select(drug.c.id).where(drug.c.id.in_(ids))).scalars())
+    have_syn = {
+        (r.drug_id, r.name)
+        for r in conn.execute(
+            select(synonym.c.drug_id, synonym.c.name).where(synonym.c.drug_id.in_(ids))
+        )
+    }
+    new_drugs = [r for r in drug_rows if r["id"] not in have]
+    new_syns = [r for r in syn_rows if (r["drug_id"], r["name"]) not in have_syn]
+    if new_drugs:
+        conn.execute(insert(drug), new_drugs)
+    if new_syns:
+        conn.execute(insert(synonym), new_syns)
+    out: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for nct, pos, rl, iv in items:
+        if iv.type in MAYBE_DRUG_TYPES:
+            continue
+        for name in trial_codes.code_names([iv.name, *iv.other_names])[:1]:
+            found = by_key.get(norm_key(name))
+            if found is None:
+                continue
+            linked.add((nct, pos))
+            out.setdefault(
+                (nct, pos, found.id),
+                {
+                    "nct_id": nct,
+                    "position": pos,
+                    "drug_id": found.id,
+                    "role": rl,
+                    "query": name[:1000],
+                    "matched_alias": name[:1000],
+                    "alias_type": "code",
+                    "match_kind": trial_codes.MATCH_KIND,
+                    "score": 100.0,
+                },
+            )
+            break
+    return out
+
+
+def relink(engine: Engine) -> int:
+    """Rebuild the trials whose drug links a dictionary rebuild may have changed: those linking
+    a retired drug (a trial-born code now known under a real name) and those with a drug
+    intervention that linked nothing (a new release may know it). Returns how many."""
+    ti, td = trial_intervention.c, trial_drug.c
+    with engine.connect() as conn:
+        stale = set(
+            conn.execute(
+                select(td.nct_id).join(drug, drug.c.id == td.drug_id).where(drug.c.retired)
+            ).scalars()
+        )
+        linked = select(td.nct_id).where(td.nct_id == ti.nct_id, td.position == ti.position)
+        stale.update(
+            conn.execute(
+                select(ti.nct_id).where(ti.role.in_(DRUG_ROLES), ~linked.exists())
+            ).scalars()
+        )
+    if stale:
+        today = datetime.now(UTC).date()
+        report = TrialLoadReport(ReleaseReport(SOURCE, "relink", today, "done"), "stored")
+        build_trials(engine, sorted(stale), report)
+    return len(stale)

@@ -4,7 +4,8 @@ not a drug at all.
 Rules, in order:
 1. placebo: the name says placebo, sham or vehicle;
 2. not a drug: the type is a device, procedure, behavioural, radiation or diagnostic test, or the
-   name is a standard of care / usual care / best supportive care / observation arm;
+   name is a standard of care / usual care / best supportive care / observation arm and nothing
+   else ("dexamethasone as supportive care" names a drug: it goes on to the next rules);
 3. comparator: every arm the intervention is in is an ACTIVE_COMPARATOR (or PLACEBO/SHAM)
    arm — it is compared against, not developed, in this trial;
 4. background: the trial has comparator arms and the intervention is in every arm, experimental
@@ -31,13 +32,32 @@ _CARE = re.compile(
 )
 
 
+_FILLER = re.compile(
+    r"\b(best|alone|only|arm|group|the|a|an|and|or|plus|with|per|investigator'?s?|choice|"
+    r"physician'?s?|local|institutional|guidelines?|practice|therapy|treatment|regimen|"
+    r"management|according|to|as|of|by|in|at|for|hospital|site|chemo(therapy)?|immunotherapy|"
+    r"medications?|drugs?|medicines?)\b|[^\w\s]|\d",
+    re.IGNORECASE,
+)
+
+
+def _is_care_arm(name: str) -> bool:
+    """The name is a care arm (``Best Supportive Care``, ``Standard of care per investigator``),
+    not a drug given as supportive care (``Dexamethasone as supportive care``, ``Olanzapine for
+    supportive care``): once the care words and fillers are gone, nothing may be left."""
+    if not _CARE.search(name):
+        return False
+    rest = _FILLER.sub(" ", _CARE.sub(" ", name))
+    return not rest.strip()
+
+
 def role(iv: Intervention, trial: Trial) -> tuple[str, str]:
     """``(role, rule)`` for one intervention of ``trial``."""
     if _PLACEBO.search(iv.name):
         return "placebo", "name says placebo/sham/vehicle"
     if iv.type in NOT_DRUG_TYPES:
         return "not_drug", f"intervention type {iv.type}"
-    if _CARE.search(iv.name):
+    if _is_care_arm(iv.name):
         return "not_drug", "standard of care / observation arm"
     arm_types = {a.label: a.type for a in trial.arm_groups}
     mine = [arm_types.get(label) for label in iv.arm_groups if label in arm_types]
