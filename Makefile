@@ -23,12 +23,16 @@ demo: install
 	$(BIN)/drugradar load ctgov $(DATA)/ctgov/tvec/2020-07-28
 	$(BIN)/drugradar load ctgov $(DATA)/ctgov/xml-2023/AllPublicXML_subset_20230203.tar.xz
 	$(BIN)/drugradar load ctgov $(DATA)/ctgov/v2-daily-tigit-2026/tigit_versions.jsonl.xz --replay
+	$(BIN)/drugradar load profile --data $(DATA)
 	$(BIN)/drugradar stats
 	$(BIN)/drugradar resolve Imlygic
 	$(BIN)/drugradar resolve pembrolizumub
 	$(BIN)/drugradar resolve "niraparib tosylate"
 	$(BIN)/drugradar status Imlygic --limit 15
 	$(BIN)/drugradar unresolved --limit 15
+	$(BIN)/drugradar status imatinib --limit 10
+	$(BIN)/drugradar interactions "talimogene laherparepvec" warfarin prednisone
+	$(BIN)/drugradar drug Lipitor > lipitor.json && echo "Lipitor's profile: lipitor.json"
 
 lint: install
 	$(BIN)/ruff check src tests bench

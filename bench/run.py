@@ -13,7 +13,10 @@
   tables, resolve interventions, rebuild the status matrix) on the TIGIT series' latest snapshot
   and on the 2023 XML set, as a ratio to the raw parse rate of the same input (decompress +
   orjson/lxml parse alone, in the same run), and the projection to ClinicalTrials.gov's ~560,000
-  studies at that rate.
+  studies at that rate. The raw parse of the TIGIT series reads every version of every study
+  whole; the loader reads only each version's header and parses the chosen version whole.
+- load profile: seconds to load and build everything of ``../shared/data`` except the
+  vocabularies and trial series (Drugs@FDA, Orange Book, EMA, labels, interactions), and again.
 """
 
 from __future__ import annotations
@@ -190,6 +193,28 @@ def bench_ctgov(engine: Engine, data: Path, backend: str) -> dict[str, Any]:
     return out
 
 
+def bench_profile(engine: Engine, data: Path) -> dict[str, Any]:
+    """Seconds to load and build everything of the profile (regulators, labels, interactions),
+    and a second run (every file recognised)."""
+    from drugradar.profile.load import load_profile
+
+    t0 = time.perf_counter()
+    summary = load_profile(engine, data)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    load_profile(engine, data)
+    again = time.perf_counter() - t0
+    return {
+        "load_s": round(first, 1),
+        "again_s": round(again, 2),
+        "records": summary.n_loaded,
+        "releases": len(summary.releases),
+        "quarantined": summary.n_quarantined,
+        "built": summary.built,
+        "status_rows_from_approvals": summary.status_rows,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("../shared/data/vocab"))
@@ -207,6 +232,7 @@ def main() -> None:
         results["load_vocab_sqlite_again_s"] = timed_load(sqlite, vocab)  # all skipped
         results["resolve_sqlite"] = bench_resolve(sqlite, vocab.parent)
         results["load_ctgov_sqlite"] = bench_ctgov(sqlite, vocab.parent, "sqlite")
+        results["load_profile_sqlite"] = bench_profile(sqlite, vocab.parent)
         sqlite.dispose()
     schema = "bench_" + uuid.uuid4().hex[:8]
     admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
@@ -217,6 +243,7 @@ def main() -> None:
         results["load_vocab_postgresql_s"] = timed_load(pg, vocab)
         results["resolve_postgresql"] = bench_resolve(pg, vocab.parent)
         results["load_ctgov_postgresql"] = bench_ctgov(pg, vocab.parent, "postgresql")
+        results["load_profile_postgresql"] = bench_profile(pg, vocab.parent)
         pg.dispose()
     finally:
         with admin.connect() as c:

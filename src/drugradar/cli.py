@@ -22,15 +22,17 @@ from drugradar.dictionary import load_vocab
 from drugradar.dictionary.ingest import ReleaseReport
 from drugradar.dictionary.load import ReleaseHook
 from drugradar.model import Drug
+from drugradar.profile.load import load_profile
+from drugradar.profile.view import profile_of
 from drugradar.resolve import Resolver
 from drugradar.sources.ctgov_api import API_URL, Client, Query
-from drugradar.sources.registry import Release
+from drugradar.sources.registry import PROFILE_GROUPS, Release
 from drugradar.stats import collect
 from drugradar.store import make_engine, migrate
 from drugradar.store.repository import get_drug
 from drugradar.store.schema import quarantine
 from drugradar.trials.load import load_ctgov
-from drugradar.trials.query import trials_of_drug, unresolved_interventions
+from drugradar.trials.query import unresolved_interventions
 from drugradar.trials.sync import sync_ctgov
 
 app = typer.Typer(help="drugradar: open drug R&D intelligence.", no_args_is_help=True)
@@ -67,8 +69,9 @@ def _engine() -> Engine:
 
 
 class _ProgressHook(ReleaseHook):
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, what: str = "dictionary") -> None:
         self.progress = progress
+        self.what = what
         self.task = TaskID(0)
 
     def start(self, release: Release) -> Callable[[int], None]:
@@ -87,7 +90,7 @@ class _ProgressHook(ReleaseHook):
         self.progress.update(self.task, description=desc, total=1, completed=1)
 
     def building(self) -> None:
-        self.task = self.progress.add_task("building the dictionary", total=None)
+        self.task = self.progress.add_task(f"building the {self.what}", total=None)
 
 
 @load_app.command("vocab")
@@ -119,6 +122,43 @@ def load_vocab_cmd(
         console.print("Dictionary updated: " + "; ".join(parts))
     else:
         console.print("Dictionary unchanged.")
+
+
+@load_app.command("profile")
+def load_profile_cmd(
+    data: Annotated[Path, typer.Option("--data", help="The shared data root")] = DEFAULT_DATA,
+    only: Annotated[
+        str, typer.Option(help="Comma-separated groups: fda, ema, labels, ddi")
+    ] = "fda,ema,labels,ddi",
+    force: Annotated[bool, typer.Option(help="Reload files already loaded")] = False,
+) -> None:
+    """Load Drugs@FDA, the Orange Book, EMA tables, labels and interactions; build the profile."""
+    groups = tuple(g.strip() for g in only.split(",") if g.strip())
+    unknown = sorted(set(groups) - set(PROFILE_GROUPS))
+    if unknown:
+        err.print(f"Unknown group {', '.join(unknown)}: choose from {', '.join(PROFILE_GROUPS)}.")
+        raise typer.Exit(2)
+    if not data.is_dir():
+        err.print(f"The folder {data} does not exist: pass --data pointing at shared/data.")
+        raise typer.Exit(2)
+    engine = _engine()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        summary = load_profile(
+            engine, data, groups=groups, force=force, hook=_ProgressHook(progress, "profile")
+        )
+    console.print(
+        f"Loaded {summary.n_loaded:,} records from "
+        f"{sum(r.status == 'done' for r in summary.releases)} releases "
+        f"({sum(r.status == 'skipped' for r in summary.releases)} skipped, "
+        f"{summary.n_quarantined:,} rows quarantined)."
+    )
+    for group, counts in summary.built.items():
+        parts = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        console.print(f"Built {group}: {parts}")
+    if summary.status_rows:
+        console.print(f"Status matrix refreshed from approvals: {summary.status_rows:,} rows.")
 
 
 @load_app.command("ctgov")
@@ -191,6 +231,31 @@ def sync_ctgov_cmd(
         f"Synced {rep.pages:,} pages{start}: {rep.studies:,} studies, +{rep.added:,} new, "
         f"~{rep.changed:,} changed, {rep.quarantined:,} quarantined, {rep.linked:,} "
         "interventions linked."
+    )
+
+
+@sync_app.command("labels")
+def sync_labels_cmd(
+    name: Annotated[str, typer.Argument(help="A drug name or drugradar id (DR…)")],
+    base_url: Annotated[str, typer.Option(help="openFDA base URL")] = "https://api.fda.gov",
+    api_key: Annotated[str | None, typer.Option(envvar="OPENFDA_API_KEY")] = None,
+) -> None:
+    """Fetch the drug's labels from openFDA, store them and rebuild the label tables."""
+    from drugradar.profile.sync import sync_labels
+    from drugradar.sources.openfda_api import Client as FdaClient
+    from drugradar.sources.openfda_api import OpenFdaError
+
+    engine = _engine()
+    d = _find_drug(engine, name)
+    try:
+        done = sync_labels(engine, d.id, FdaClient(base_url, api_key=api_key))
+    except OpenFdaError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    r = done.report
+    console.print(
+        f"{escape(d.preferred_name)}: {r.n_records:,} labels from openFDA (+{r.n_added:,} new, "
+        f"~{r.n_changed:,} changed, {r.n_quarantined:,} quarantined); label tables rebuilt."
     )
 
 
@@ -294,15 +359,12 @@ def drug_cmd(
     name: Annotated[str, typer.Argument(help="A drug name or drugradar id (DR…)")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = True,
 ) -> None:
-    """The drug's profile so far as JSON: names, modality, targets, classes, trials."""
+    """The drug's profile as JSON: names, modality, targets, status, approvals, designations,
+    patents, exclusivities, label sections, interactions, safety, organizations, trials — every
+    fact with its sources."""
     engine = _engine()
     d = _find_drug(engine, name)
-    profile = {
-        **asdict(d),
-        **highest_phase(engine, d.id),
-        "status": status_of(engine, d.id),
-        "trials": trials_of_drug(engine, d.id),
-    }
+    profile = profile_of(engine, d.id)
     sys.stdout.write(orjson.dumps(profile, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -332,6 +394,38 @@ def status(
             str(r["phase_since"] or ""),
             str(r["activity"]),
             ", ".join(srcs[:3]) + (f" +{len(srcs) - 3}" if len(srcs) > 3 else ""),
+        )
+    console.print(table)
+
+
+@app.command()
+def interactions(
+    names: Annotated[list[str], typer.Argument(help="Two or more drug names")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Check every pair of a list of drugs: most severe first, with which sources agree."""
+    from drugradar.profile.interactions import check
+
+    if len(names) < 2:
+        err.print("Name at least two drugs to check.")
+        raise typer.Exit(2)
+    engine = _engine()
+    drugs = [_find_drug(engine, n) for n in names]
+    with engine.connect() as conn:
+        pairs = check(conn, [d.id for d in drugs])
+    if as_json:
+        out = [asdict(p) for p in pairs]
+        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table("pair", "level", "sources agree", "sources")
+    for p in pairs:
+        data = asdict(p)
+        srcs = "; ".join(f"{s['source']}: {s['level']}" for s in data["sources"])
+        table.add_row(
+            escape(f"{data['name_a']} + {data['name_b']}"),
+            str(data["level"]),
+            "—" if not data["sources"] else ("yes" if data["agree"] else "no"),
+            escape(srcs or "no interaction known"),
         )
     console.print(table)
 

@@ -15,6 +15,7 @@ from datetime import date
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from drugradar.devstatus import approvals
 from drugradar.devstatus.rules import TrialFact, activity, parse_date, phase_reached
 from drugradar.model.devstatus import INACTIVE, RANK, Activity, DevStatus, Phase
 from drugradar.store.schema import (
@@ -138,19 +139,18 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
 
 
 def rebuild(engine: Engine, drug_ids: Iterable[str], as_of: date | None = None) -> int:
-    """Replace the trial-derived status rows of ``drug_ids``; return how many rows they have."""
+    """Replace the status rows of ``drug_ids`` (from trials and from regulators' decisions, one
+    row per drug × indication × country × organization); return how many rows they have."""
     drugs = sorted(set(drug_ids))
     with engine.begin() as conn:
-        when = as_of or data_as_of(conn)
-        if when is None:
-            return 0
-        rows = compute(conn, drugs, when)
+        when = as_of or data_as_of(conn) or date.today()
+        merged: dict[Key, DevStatus] = {}
+        for s in [*compute(conn, drugs, when), *approvals.compute(conn, drugs)]:
+            key = (s.drug_id, s.indication_key, s.country, s.org_key)
+            merged[key] = approvals.merge(merged[key], s) if key in merged else s
+        rows = list(merged.values())
         for batch in chunks(drugs, 500):
-            conn.execute(
-                delete(dev_status).where(
-                    dev_status.c.drug_id.in_(batch), dev_status.c.source == "ctgov"
-                )
-            )
+            conn.execute(delete(dev_status).where(dev_status.c.drug_id.in_(batch)))
         data = [
             {
                 "drug_id": s.drug_id,
@@ -168,7 +168,7 @@ def rebuild(engine: Engine, drug_ids: Iterable[str], as_of: date | None = None) 
                 "activity_since": s.activity_since,
                 "activity_rule": s.activity_rule,
                 "sources": orjson.dumps(s.sources).decode(),
-                "source": "ctgov",
+                "source": _source_of(s.sources),
                 "as_of": when,
             }
             for s in rows
@@ -176,6 +176,12 @@ def rebuild(engine: Engine, drug_ids: Iterable[str], as_of: date | None = None) 
         for rows_batch in chunks(data):
             conn.execute(insert(dev_status), rows_batch)
     return len(data)
+
+
+def _source_of(sources: list[str]) -> str:
+    """``ctgov`` for NCT ids, else the source named before the colon, joined: ``ctgov,fda``."""
+    kinds = {"ctgov" if x.startswith("NCT") else x.split(":", 1)[0] for x in sources}
+    return ",".join(sorted(kinds))[:40]
 
 
 def _disease(s: DevStatus) -> str | None:

@@ -359,7 +359,7 @@ def _expand(st: dict[str, Any], index: _Index, pairs: dict[str, dict[str, Any]])
 
 SPEC = SourceSpec(
     name="ansm_ddi",
-    licence="ANSM (French medicines agency) public document; licence not stated, cite ANSM",
+    licence="ANSM public document; licence not stated, cite ANSM",
     title="ANSM thesaurus of drug interactions (France)",
     parse=parse,
 )

@@ -140,7 +140,7 @@ def _merge(record_id: str, rows: list[tuple[JSONDict, Row]]) -> Record:
 
 SPEC = SourceSpec(
     name="ema_orphan_designations",
-    licence="EMA: reuse with acknowledgement of the European Medicines Agency as the source",
+    licence="EMA data; reuse with acknowledgement of EMA as the source",
     title="EMA orphan designations",
     parse=parse,
 )

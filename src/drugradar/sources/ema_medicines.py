@@ -291,7 +291,7 @@ def split_mesh_headings(value: str | None) -> list[str]:
 
 SPEC = SourceSpec(
     name="ema_medicines",
-    licence="EMA: reuse with acknowledgement of the European Medicines Agency as the source",
+    licence="EMA data; reuse with acknowledgement of EMA as the source",
     title="EMA medicines (European public assessment reports)",
     parse=parse,
 )

@@ -68,7 +68,7 @@ from drugradar.sources.ema_common import (
     url_id,
 )
 
-LICENCE = "EMA: reuse with acknowledgement of the European Medicines Agency as the source"
+LICENCE = "EMA data; reuse with acknowledgement of EMA as the source"
 _LIST = r"\s*;\s*"
 _NAMES = r"\s*;\s*|\s+/\s+"
 

@@ -127,10 +127,13 @@ def source_level(source: str, severity: str | None, row: dict[str, str]) -> str:
     return "unknown"
 
 
+PLACEHOLDER = "placeholder"  # a row that is not a statement at all: skipped, not quarantined
+
+
 def _check(row: dict[str, str]) -> tuple[str, str]:
     """``(field, reason)`` of a row's first problem, ``('', '')`` when it is sound."""
     if _value(row["drug1"]) is None and row["drug2"] == "Kegg":
-        return "object", "empty placeholder row: no drug names, ids or source"
+        return PLACEHOLDER, "empty placeholder row: no drug names, ids or source"
     for col in ("object", "precipitant"):
         if _value(row[col]) is None:
             return col, f"missing drug name in {col}"
@@ -216,6 +219,8 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
                 continue
             row = dict(zip(header, cols, strict=True))
             field, reason = _check(row)
+            if field == PLACEHOLDER:  # the dataset's 52,104 empty KEGG rows: nothing to keep
+                continue
             if reason:
                 yield Rejected(path.name, n, reason, field=field, raw=text[:2000])
                 continue
@@ -291,7 +296,7 @@ def _records(statements: list[dict[str, Any]]) -> Iterator[Parsed]:
 
 SPEC = SourceSpec(
     name="merged_pddi",
-    licence="mixed, per source (DrugBank rows CC BY-NC: non-commercial); see sources_detail",
+    licence="mixed per source (DrugBank rows CC BY-NC); sources_detail",
     title="Merged PDDI (14 public drug–drug interaction sources)",
     parse=parse,
 )

@@ -191,13 +191,13 @@ def parse_non_interruptive(paths: Sequence[Path]) -> Iterator[Parsed]:
 
 HIGH_PRIORITY_SPEC = SourceSpec(
     name="onc_high_priority",
-    licence="published list (Phansalkar et al. 2012, ONC); DrugBank mapping by DIKB",
+    licence="ONC list (Phansalkar 2012); DrugBank mapping by DIKB",
     title="ONC high-priority drug–drug interactions",
     parse=parse_high_priority,
 )
 NON_INTERRUPTIVE_SPEC = SourceSpec(
     name="onc_non_interruptive",
-    licence="published list (Phansalkar et al. 2013, ONC); DrugBank mapping by DIKB",
+    licence="ONC list (Phansalkar 2013); DrugBank mapping by DIKB",
     title="ONC non-interruptive drug–drug interactions",
     parse=parse_non_interruptive,
 )

@@ -80,3 +80,33 @@ SPECS = {
         mesh.SPEC,
     )
 }
+
+
+# -- the profile's sources: regulators, labels, interactions --------------------------------
+PROFILE_GROUPS = ("fda", "ema", "labels", "ddi")
+
+
+def profile_releases(data: Path, groups: tuple[str, ...] = PROFILE_GROUPS) -> list[Release]:
+    """Every release of the profile sources under a data root (``../shared/data``): Drugs@FDA and
+    the Orange Book, EMA, labels, interactions — oldest first within each source."""
+    from drugradar.sources import ddi, drugsatfda, ema, openfda_labels, orange_book, spl
+
+    found: list[tuple[SourceSpec, str, tuple[Path, ...], date]] = []
+    folders = {
+        "fda": [
+            (data / "fda" / "drugsatfda", drugsatfda.releases),
+            (data / "fda" / "orange-book", orange_book.releases),
+        ],
+        "ema": [(data / "ema", ema.releases)],
+        "labels": [
+            (data / "fda" / "labels", spl.releases),
+            (data / "fda" / "labels", openfda_labels.releases),
+        ],
+        "ddi": [(data / "ddi", ddi.releases)],
+    }
+    for group in groups:
+        for folder, discover in folders[group]:
+            if folder.is_dir():
+                found += discover(folder)
+    out = [Release(spec, f"{spec.name}: {label}", paths, day) for spec, label, paths, day in found]
+    return sorted(out, key=lambda r: (r.spec.name, r.release_date, r.label))

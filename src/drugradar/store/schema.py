@@ -363,3 +363,162 @@ dev_status = Table(
     Index("ix_dev_status_org_key", "org_key"),
     Index("ix_dev_status_org_parent_key", "org_parent_key"),
 )
+
+
+# -- the profile: regulators, labels, interactions (built from their source records) ----------
+# ``drug_id`` is NULL where the source's name (an active ingredient, an INN) did not resolve; the
+# name as the source gives it is kept beside it, so an unresolved fact is never lost.
+
+approval = Table(
+    "approval",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drug_id", String(16), ForeignKey("drug.id")),
+    Column("ingredient", String(400), nullable=False),  # the name the source gives
+    Column("match_kind", String(20)),
+    Column("agency", String(10), nullable=False),  # FDA, EMA
+    Column("country", String(10), nullable=False),  # US, EU
+    Column("application", String(40), nullable=False),  # NDA020702, EMEA/H/C/000481
+    Column("product", String(400)),  # brand / medicine name
+    Column("kind", String(30), nullable=False),  # original, supplement, authorisation
+    Column("status", String(40), nullable=False),  # approved, tentative, authorised, withdrawn…
+    Column("date", Date),
+    Column("detail", String(400)),  # submission class, review priority
+    Column("indication", Text),
+    Column("holder", String(400)),
+    Column("holder_key", String(400)),
+    Column("flags", Text, nullable=False),  # JSON: orphan, atmp, conditional, biosimilar…
+    *provenance_columns(),
+    Index("ix_approval_drug_id", "drug_id"),
+    Index("ix_approval_application", "application"),
+)
+
+patent = Table(
+    "patent",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drug_id", String(16), ForeignKey("drug.id")),
+    Column("application", String(40), nullable=False),
+    Column("product_no", String(10), nullable=False),
+    Column("patent_no", String(40), nullable=False),
+    Column("expires", Date),
+    Column("drug_substance", Boolean),
+    Column("drug_product", Boolean),
+    Column("use_codes", Text, nullable=False),  # JSON list
+    Column("delisted", Boolean),
+    *provenance_columns(),
+    Index("ix_patent_drug_id", "drug_id"),
+)
+
+exclusivity = Table(
+    "exclusivity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drug_id", String(16), ForeignKey("drug.id")),
+    Column("application", String(40), nullable=False),
+    Column("product_no", String(10), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("expires", Date),
+    *provenance_columns(),
+    Index("ix_exclusivity_drug_id", "drug_id"),
+)
+
+designation = Table(
+    "designation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drug_id", String(16), ForeignKey("drug.id")),
+    Column("substance", String(1000), nullable=False),
+    Column("agency", String(10), nullable=False),
+    Column("kind", String(30), nullable=False),  # orphan
+    Column("number", String(60)),
+    Column("product", String(400)),
+    Column("condition", Text),
+    Column("status", String(60)),
+    Column("date", Date),
+    Column("url", String(400)),
+    *provenance_columns(),
+    Index("ix_designation_drug_id", "drug_id"),
+)
+
+safety_communication = Table(
+    "safety_communication",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drug_id", String(16), ForeignKey("drug.id")),
+    Column("substance", String(1000), nullable=False),
+    Column("agency", String(10), nullable=False),
+    Column("kind", String(30), nullable=False),  # dhpc, referral, psusa, shortage
+    Column("title", Text),
+    Column("outcome", Text),
+    Column("date", Date),
+    Column("url", String(400)),
+    *provenance_columns(),
+    Index("ix_safety_communication_drug_id", "drug_id"),
+)
+
+label = Table(
+    "label",
+    metadata,
+    Column("id", String(200), primary_key=True),  # the source record id (an SPL set id…)
+    Column("set_id", String(80)),
+    Column("version", String(20)),
+    Column("effective_date", Date),
+    Column("title", Text),
+    Column("labeler", String(400)),
+    Column("brand_names", Text, nullable=False),  # JSON lists
+    Column("routes", Text, nullable=False),
+    Column("partial", Boolean, nullable=False),
+    *provenance_columns(),
+)
+
+label_section = Table(
+    "label_section",
+    metadata,
+    Column("label_id", String(200), ForeignKey("label.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("key", String(80), nullable=False),
+    Column("code", String(20)),
+    Column("title", Text),
+    Column("level", Integer, nullable=False),
+    Column("parent_code", String(20)),
+    Column("text", Text, nullable=False),
+    Index("ix_label_section_key", "key"),
+)
+
+label_drug = Table(
+    "label_drug",
+    metadata,
+    Column("label_id", String(200), ForeignKey("label.id"), primary_key=True),
+    Column("drug_id", String(16), ForeignKey("drug.id"), primary_key=True),
+    Column("name", String(1000), nullable=False),  # the label's name that resolved
+    Column("match_kind", String(20), nullable=False),
+    Index("ix_label_drug_drug_id", "drug_id"),
+)
+
+interaction = Table(
+    "interaction",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drug_a", String(16), ForeignKey("drug.id"), nullable=False),  # drug_a < drug_b
+    Column("drug_b", String(16), ForeignKey("drug.id"), nullable=False),
+    Column("name_a", String(400), nullable=False),  # as the source names them
+    Column("name_b", String(400), nullable=False),
+    Column("level", String(20), nullable=False),  # contraindicated, major, moderate, minor…
+    Column("severity", String(200)),  # the source's own word
+    Column("mechanism", Text),
+    Column("management", Text),
+    Column("lang", String(5)),
+    *provenance_columns(),
+    Index("ix_interaction_drug_a", "drug_a"),
+    Index("ix_interaction_drug_b", "drug_b"),
+)
+
+unlinked_name = Table(
+    "unlinked_name",
+    metadata,
+    Column("source", String(40), primary_key=True),
+    Column("name", String(1000), primary_key=True),
+    Column("records", Integer, nullable=False),  # how many of the source's records name it
+)
