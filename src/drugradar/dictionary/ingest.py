@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
+from drugradar.nogc import no_gc
 from drugradar.sources.base import Record, Rejected
 from drugradar.sources.registry import Release
 from drugradar.store.schema import quarantine, record_change, source_record, source_release
@@ -92,6 +93,18 @@ def load_release(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     two_phase: bool = False,
+) -> ReleaseReport:
+    """Parse and store one release (see ``_load_release``), without the cyclic collector."""
+    with no_gc():
+        return _load_release(engine, release, force, progress, two_phase)
+
+
+def _load_release(
+    engine: Engine,
+    release: Release,
+    force: bool,
+    progress: Callable[[int], None] | None,
+    two_phase: bool,
 ) -> ReleaseReport:
     """Parse and store one release; return what it added, changed, removed and quarantined.
 

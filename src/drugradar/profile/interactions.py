@@ -46,11 +46,9 @@ those statements that has one, English sources before the French formulary (then
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +56,7 @@ import orjson
 from sqlalchemy import Connection, and_, or_, select
 
 from drugradar.dictionary.build import SourceRow
+from drugradar.nogc import no_gc
 from drugradar.profile.common import (
     Link,
     Row,
@@ -92,22 +91,8 @@ _NO_TEXT = {"not available", "(see summary)", "unclassified"}
 def build(conn: Connection, resolver: Resolver) -> dict[str, int]:
     """Rebuild ``interaction`` (and this builder's ``unlinked_name`` rows) from the current
     records of the DDI sources."""
-    with _no_gc():
+    with no_gc():
         return _build(conn, resolver)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Without the cyclic garbage collector: building holds ~1M small dicts at once (records,
-    rows), which it would scan again and again for nothing (3 times slower on the real data).
-    The previous state is restored; nothing built here forms reference cycles."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _build(conn: Connection, resolver: Resolver) -> dict[str, int]:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from drugradar.devstatus import build as devstatus
 from drugradar.dictionary.ingest import ReleaseReport, load_release
 from drugradar.dictionary.load import ReleaseHook
+from drugradar.nogc import no_gc
 from drugradar.resolve import Resolver
 from drugradar.sources.registry import PROFILE_GROUPS, profile_releases
 from drugradar.store.schema import approval, dev_status, meta, source_release
@@ -88,15 +89,16 @@ def load_profile(
                 continue
             hook.building()
             module = importlib.import_module(BUILDERS[group])
-            summary.built[group] = module.build(conn, resolver)
+            with no_gc():
+                summary.built[group] = module.build(conn, resolver)
             conn.execute(delete(meta).where(meta.c.key == _meta_key(group)))
             conn.execute(insert(meta).values(key=_meta_key(group), value=stamp))
     if STATUS_GROUPS & set(summary.built):
-        summary.status_rows = devstatus.rebuild(engine, _approval_drugs(engine))
+        summary.status_rows = devstatus.rebuild(engine, approval_drugs(engine))
     return summary
 
 
-def _approval_drugs(engine: Engine) -> set[str]:
+def approval_drugs(engine: Engine) -> set[str]:
     """Drugs whose status rows regulators' decisions may change: those with an approval now,
     and those whose rows came from a regulator before (an approval may have gone)."""
     with engine.connect() as conn:

@@ -64,6 +64,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)  # a pair file names the same drugs thousands of times
 def norm_name(name: str, *, fold: bool = False) -> str:
     """A drug name as used in record ids: NFKC, lower-case, single spaces, stripped."""
     text = unicodedata.normalize("NFKC", name)
