@@ -85,4 +85,28 @@ def test_status_matrix_for_tvec(loaded_trials: tuple[Engine, dict[str, TrialLoad
     melanoma = [r for r in rows if "Melanoma" in str(r["indication"])]
     assert melanoma and max(str(r["phase"]) for r in melanoma) == "PHASE_3"
     assert any("NCT00769704" in r["sources"] for r in melanoma)  # type: ignore[operator]
-    assert highest_phase(engine, best.drug_id)["highest_phase_ever"] == "PHASE_3"
+    trial_rows = [r for r in status_of(engine, best.drug_id) if r["sources"][0].startswith("NCT")]  # type: ignore[index]
+    assert max(str(r["phase"]) for r in trial_rows) == "PHASE_3"  # trials alone
+    # with the EMA authorisation loaded (test_fulldata_profile shares this database) it is APPROVED
+    assert highest_phase(engine, best.drug_id)["highest_phase_ever"] in ("PHASE_3", "APPROVED")
+
+
+def test_regimens_link_their_components(
+    loaded_trials: tuple[Engine, dict[str, TrialLoadReport]],
+) -> None:
+    engine, _ = loaded_trials
+    ti, td = trial_intervention.c, trial_drug.c
+    with engine.connect() as c:
+        chop = c.execute(
+            select(ti.nct_id, ti.position).where(func.lower(ti.name) == "chop regimen")
+        ).all()
+        assert chop  # the 2023 XML set names it in a dozen trials
+        for nct, pos in chop:
+            linked = c.execute(
+                select(td.matched_alias).where(
+                    td.nct_id == nct, td.position == pos, td.match_kind == "regimen"
+                )
+            ).scalars()
+            names = {n.lower() for n in linked}
+            assert len(names) == 4, (nct, names)  # cyclophosphamide, doxorubicin, vincristine,
+            # prednisone — each by one of its names

@@ -143,7 +143,11 @@ def _field(record: JSON, name: str) -> list[str]:
 
 def _matcher(search: str) -> Callable[[JSON], bool]:
     """The little of openFDA's search syntax the connector writes: ``(base) AND clause``,
-    ``effective_time:[A TO B]``, ``application_number:PREFIX*`` and ``field:"value"``."""
+    ``effective_time:[A TO B]``, ``application_number:PREFIX*``, ``field:"value"``, and
+    ``a OR b`` of those (the label sync's names)."""
+    if " OR " in search and " AND " not in search and "(" not in search:
+        alternatives = [_matcher(t) for t in search.split(" OR ")]
+        return lambda r: any(m(r) for m in alternatives)
     terms: list[str] = []
     rest = search.strip()
     if rest.startswith("("):

@@ -117,7 +117,7 @@ def test_a_failed_build_runs_again_on_the_next_load(
 
     def failing(name: str) -> Any:
         module = real(name)
-        if name.endswith(".ema"):
+        if name.endswith(".labels"):
 
             class Wrapped:
                 @staticmethod
@@ -130,22 +130,22 @@ def test_a_failed_build_runs_again_on_the_next_load(
 
     monkeypatch.setattr(profile_load.importlib, "import_module", failing)
     with pytest.raises(Boom):
-        load_profile(loaded, root, groups=("fda", "ema"))
+        load_profile(loaded, root, groups=("fda", "labels"))
     with loaded.connect() as c:
         stamps = {r.key for r in c.execute(select(meta.c.key))}
-        ema_rows = c.execute(select(approval.c.id).where(approval.c.agency == "EMA")).first()
-    assert "profile_built:fda" in stamps and "profile_built:ema" not in stamps
-    assert ema_rows is None  # the failed build left nothing
+        label_rows = c.execute(select(label.c.id)).first()
+    assert "profile_built:fda" in stamps and "profile_built:labels" not in stamps
+    assert label_rows is None  # the failed build left nothing
     monkeypatch.setattr(profile_load.importlib, "import_module", real)
-    resumed = load_profile(loaded, root, groups=("fda", "ema"))
-    assert set(resumed.built) == {"ema"}  # fda was built and stamped before the failure
+    resumed = load_profile(loaded, root, groups=("fda", "labels"))
+    assert set(resumed.built) == {"labels"}  # fda was built and stamped before the failure
 
     (tmp_path / "clean").mkdir()
     clean_db = Database(backend, tmp_path / "clean", request.config.getoption("pg_url"))
     try:
         migrate(clean_db.engine)
         load_vocab(clean_db.engine, FIXTURE_VOCAB)
-        load_profile(clean_db.engine, root, groups=("fda", "ema"))
+        load_profile(clean_db.engine, root, groups=("fda", "labels"))
         assert snapshot(loaded) == snapshot(clean_db.engine)
     finally:
         clean_db.drop()

@@ -383,7 +383,7 @@ def status(
         f"{hp['highest_phase'] or '—'} (active rows), {hp['highest_phase_ever'] or '—'} (ever); "
         f"{len(rows)} status rows"
     )
-    table = Table("indication", "country", "organization", "phase", "since", "activity", "trials")
+    table = Table("indication", "country", "organization", "phase", "since", "activity", "sources")
     for r in rows[:limit]:
         srcs = list(r["sources"])  # type: ignore[call-overload]
         table.add_row(

@@ -66,10 +66,18 @@ def link_names(resolver: Resolver, names: Iterable[str]) -> dict[str, list[Link]
 def _covers(query: str, m: Match) -> bool:
     """A partial match must name most of the query: "pembrolizumab injection" is pembrolizumab,
     but "Lutetium (177Lu) omburtamab" is not lutetium, nor "antibody against death receptor 5"
-    the receptor."""
+    the receptor; "Adeno-associated viral vector … (onasemnogene abeparvovec)" names its INN."""
     if m.match_kind != "partial":
         return True
-    return len(norm_key(m.matched_alias)) * 2 >= len(norm_key(query))
+    alias = norm_key(m.matched_alias)
+    if len(alias) * 2 >= len(norm_key(query)):
+        return True
+    # "description (INN)" or "INN (description)": a parenthesis that closes the name
+    head, paren, rest = query.partition("(")
+    inner, close, after = rest.partition(")")
+    if paren and close and not after.strip():
+        return alias in (norm_key(head), norm_key(inner))
+    return False
 
 
 def replace(conn: Connection, table: Table, sources: Sequence[str], rows: Sequence[Row]) -> int:

@@ -29,6 +29,7 @@ BUILDERS = {
     "ddi": "drugradar.profile.interactions",
 }
 STATUS_GROUPS = {"fda", "ema"}  # their approvals are rows of the status matrix
+STATUS_KEY = "profile_built:status"  # the approval builds the status rows were refreshed from
 
 
 @dataclass(slots=True)
@@ -93,8 +94,19 @@ def load_profile(
                 summary.built[group] = module.build(conn, resolver)
             conn.execute(delete(meta).where(meta.c.key == _meta_key(group)))
             conn.execute(insert(meta).values(key=_meta_key(group), value=stamp))
-    if STATUS_GROUPS & set(summary.built):
+    with engine.connect() as conn:  # the builds of the approvals the status rows stand on
+        keys = [_meta_key(g) for g in sorted(STATUS_GROUPS)]
+        stamps = {
+            r.key: r.value
+            for r in conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(keys)))
+        }
+        wanted = ";".join(f"{k}={stamps.get(k, '')}" for k in keys)
+        done = conn.execute(select(meta.c.value).where(meta.c.key == STATUS_KEY)).scalar()
+    if force or wanted != done:  # also after a run killed between a build and this step
         summary.status_rows = devstatus.rebuild(engine, approval_drugs(engine))
+        with engine.begin() as conn:
+            conn.execute(delete(meta).where(meta.c.key == STATUS_KEY))
+            conn.execute(insert(meta).values(key=STATUS_KEY, value=wanted))
     return summary
 
 

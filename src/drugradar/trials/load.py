@@ -47,6 +47,7 @@ from drugradar.store.schema import (
     trial_party,
 )
 from drugradar.store.sync import chunks
+from drugradar.trials import regimens
 from drugradar.trials.phase import trial_phase
 from drugradar.trials.roles import MAYBE_DRUG_TYPES, role
 
@@ -433,10 +434,11 @@ def _link(
     conn: Connection, items: list[tuple[str, int, str, Intervention]], resolver: Resolver
 ) -> set[tuple[str, int]]:
     """Resolve drug interventions (name, then other names); store each matched drug."""
-    names = sorted({n for _, _, _, iv in items for n in [iv.name, *iv.other_names]})
-    res = dict(zip(names, resolver.resolve_many(names), strict=True))
     rows: dict[tuple[str, int, str], dict[str, Any]] = {}
     linked: set[tuple[str, int]] = set()
+    items = _regimens(items, resolver, rows, linked)
+    names = sorted({n for _, _, _, iv in items for n in [iv.name, *iv.other_names]})
+    res = dict(zip(names, resolver.resolve_many(names), strict=True))
     for nct, pos, rl, iv in items:
         strict = iv.type in MAYBE_DRUG_TYPES  # OTHER etc. count only when the name is exact
         for query in [iv.name, *iv.other_names]:
@@ -466,6 +468,47 @@ def _link(
     for batch in chunks(list(rows.values())):
         conn.execute(insert(trial_drug), batch)
     return linked
+
+
+def _regimens(
+    items: list[tuple[str, int, str, Intervention]],
+    resolver: Resolver,
+    rows: dict[tuple[str, int, str], dict[str, Any]],
+    linked: set[tuple[str, int]],
+) -> list[tuple[str, int, str, Intervention]]:
+    """Link interventions named by a chemotherapy regimen (``CHOP regimen``) to each of its
+    components (``trials.regimens``); return the other items."""
+    named = {(it[0], it[1]): regimens.components(it[3].name) for it in items}
+    parts = sorted({p for comps in named.values() if comps for p in comps})
+    if not parts:
+        return items
+    found = dict(zip(parts, resolver.resolve_many(parts, fuzzy=False), strict=True))
+    rest = []
+    for nct, pos, rl, iv in items:
+        comps = named[(nct, pos)]
+        if not comps:
+            rest.append((nct, pos, rl, iv))
+            continue
+        for part in comps:
+            best = found[part].best
+            if best is None or best.match_kind not in ("exact", "salt"):
+                continue
+            linked.add((nct, pos))
+            rows.setdefault(
+                (nct, pos, best.drug_id),
+                {
+                    "nct_id": nct,
+                    "position": pos,
+                    "drug_id": best.drug_id,
+                    "role": rl,
+                    "query": iv.name[:1000],
+                    "matched_alias": best.matched_alias[:1000],
+                    "alias_type": best.alias_type,
+                    "match_kind": "regimen",
+                    "score": 100.0,
+                },
+            )
+    return rest
 
 
 def _new_codes(
