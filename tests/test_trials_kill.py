@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -28,7 +29,28 @@ from drugradar.trials.load import load_ctgov
 
 from .conftest import FIXTURE_VOCAB, SHARED_VOCAB, Database
 
-XML = SHARED_VOCAB.parent / "ctgov" / "xml-2023" / "AllPublicXML_subset_20230203.tar.xz"
+FULL_XML = SHARED_VOCAB.parent / "ctgov" / "xml-2023" / "AllPublicXML_subset_20230203.tar.xz"
+CUT = 4000  # studies: enough for a load that takes seconds, so it can be killed in either phase
+
+
+@pytest.fixture(scope="module")
+def xml_cut(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first ``CUT`` real studies of the 2023 AllPublicXML subset, as a .tar.gz archive."""
+    out = tmp_path_factory.mktemp("xml") / "AllPublicXML_cut.tar.gz"
+    n = 0
+    with (
+        tarfile.open(FULL_XML, mode="r|*") as src,
+        tarfile.open(out, "w:gz", compresslevel=1) as dst,
+    ):
+        for member in src:
+            if n >= CUT:
+                break
+            if member.isfile() and member.name.endswith(".xml"):
+                fh = src.extractfile(member)
+                assert fh is not None
+                dst.addfile(member, fh)
+                n += 1
+    return out
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -65,18 +87,23 @@ def _phase(engine: Engine) -> tuple[str | None, int]:
 
 @pytest.mark.parametrize("when", ["storing", "building"])
 def test_killed_load_resumes_to_the_same_database(
-    db: Database, backend: str, tmp_path: Path, request: pytest.FixtureRequest, when: str
+    db: Database,
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    when: str,
+    xml_cut: Path,
 ) -> None:
     migrate(db.engine)
     load_vocab(db.engine, FIXTURE_VOCAB)
     env = {**os.environ, "DRUGRADAR_DB": db.url}
-    cmd = [sys.executable, "-m", "drugradar.cli", "load", "ctgov", str(XML)]
+    cmd = [sys.executable, "-m", "drugradar.cli", "load", "ctgov", str(xml_cut)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         status, built = _phase(db.engine)
-        if when == "storing" and status is None and time.monotonic() > deadline - 297:
-            break  # 3 s in, the release's records are being written in one open transaction
+        if when == "storing" and status is None and time.monotonic() > deadline - 298:
+            break  # 2 s in, the release's records are being written in one open transaction
         if when == "building" and status == "stored" and built > 0:
             break  # records committed, trial tables half built
         time.sleep(0.05)
@@ -96,7 +123,7 @@ def test_killed_load_resumes_to_the_same_database(
     try:
         migrate(clean.engine)
         load_vocab(clean.engine, FIXTURE_VOCAB)
-        load_ctgov(clean.engine, [XML])
+        load_ctgov(clean.engine, [xml_cut])
         assert snapshot(db.engine) == snapshot(clean.engine)
     finally:
         clean.drop()
