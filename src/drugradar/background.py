@@ -35,7 +35,8 @@ def _run(fn: Callable[..., Iterable[Any]], args: tuple[Any, ...], out: Any, pare
                 out.put(item, timeout=1.0)
                 return True
             except queue.Full:
-                if os.getppid() != parent:  # the loader is gone: stop quietly
+                if os.getppid() != parent:  # the loader is gone: stop quietly, and do not
+                    out.cancel_join_thread()  # wait at exit to flush a pipe nobody reads
                     return False
 
     batch: list[Any] = []
