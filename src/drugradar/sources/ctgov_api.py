@@ -127,7 +127,54 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-class Client:
+class PoliteClient:
+    """What the live connectors share: at least ``min_interval`` seconds between two requests,
+    jittered exponential backoff capped at ``max_backoff`` (or the server's ``Retry-After``), and
+    one gzip-aware GET. Subclasses set the attributes in their ``__init__``."""
+
+    min_interval: float
+    max_backoff: float
+    backoff: float
+    timeout: float
+    user_agent: str
+    requests: int
+    rng: random.Random
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    _last_request: float | None
+
+    def _wait_turn(self) -> None:
+        if self._last_request is not None and self.min_interval > 0:
+            wait = self.min_interval - (self.clock() - self._last_request)
+            if wait > 0:
+                self.sleep(wait)
+        self._last_request = self.clock()
+
+    def _delay(self, attempt: int, header: str | None) -> float:
+        told = retry_after(header)
+        if told is not None:
+            return min(self.max_backoff, told)
+        return self.rng.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
+
+    def _request(self, url: str) -> bytes:
+        req = urllib.request.Request(
+            url,
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip",
+                "User-Agent": self.user_agent,
+            },
+        )
+        self._wait_turn()
+        self.requests += 1
+        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            body: bytes = resp.read()
+            if resp.headers.get("Content-Encoding", "").lower() == "gzip":
+                body = gzip.decompress(body)
+            return body
+
+
+class Client(PoliteClient):
     """Fetches pages of ``/studies``: rate-limited, retried with backoff, errors as ApiError.
 
     At least ``min_interval`` seconds separate the start of two requests (default 1.2 s: the
@@ -167,36 +214,6 @@ class Client:
 
     def url(self, query: Query, page_token: str | None = None) -> str:
         return f"{self.base_url}/studies?{urllib.parse.urlencode(query.params(page_token))}"
-
-    def _wait_turn(self) -> None:
-        if self._last_request is not None and self.min_interval > 0:
-            wait = self.min_interval - (self.clock() - self._last_request)
-            if wait > 0:
-                self.sleep(wait)
-        self._last_request = self.clock()
-
-    def _delay(self, attempt: int, header: str | None) -> float:
-        told = retry_after(header)
-        if told is not None:
-            return min(self.max_backoff, told)
-        return self.rng.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
-
-    def _request(self, url: str) -> bytes:
-        req = urllib.request.Request(
-            url,
-            headers={
-                "Accept": "application/json",
-                "Accept-Encoding": "gzip",
-                "User-Agent": self.user_agent,
-            },
-        )
-        self._wait_turn()
-        self.requests += 1
-        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-            body: bytes = resp.read()
-            if resp.headers.get("Content-Encoding", "").lower() == "gzip":
-                body = gzip.decompress(body)
-            return body
 
     def get_page(self, query: Query, page_token: str | None = None) -> JSON:
         """One page of ``/studies`` as JSON: ``studies``, ``nextPageToken``, ``totalCount``."""

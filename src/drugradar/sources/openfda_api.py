@@ -41,7 +41,6 @@ connection errors and honours ``Retry-After``. The key never appears in error me
 
 from __future__ import annotations
 
-import gzip
 import random
 import time
 import urllib.error
@@ -57,7 +56,12 @@ import orjson
 
 from drugradar.sources import openfda_labels
 from drugradar.sources.base import Record, Rejected
-from drugradar.sources.ctgov_api import RETRY_STATUSES, USER_AGENT, ApiError, retry_after
+from drugradar.sources.ctgov_api import (
+    RETRY_STATUSES,
+    USER_AGENT,
+    ApiError,
+    PoliteClient,
+)
 
 JSON = dict[str, Any]
 
@@ -131,7 +135,7 @@ def _no_matches(status: int, code: str | None, message: str) -> bool:
     return status == 404 and code == "NOT_FOUND" and "no matches" in message.lower()
 
 
-class Client:
+class Client(PoliteClient):
     """Fetches pages of an openFDA endpoint: rate-limited, retried with backoff, errors as
     ``OpenFdaError``.
 
@@ -181,36 +185,6 @@ class Client:
             query["api_key"] = "***" if redact else self.api_key
         text = urllib.parse.urlencode(query, safe=':[]*"()')
         return f"{self.base_url}/{ENDPOINTS[endpoint]}?{text}"
-
-    def _wait_turn(self) -> None:
-        if self._last_request is not None and self.min_interval > 0:
-            wait = self.min_interval - (self.clock() - self._last_request)
-            if wait > 0:
-                self.sleep(wait)
-        self._last_request = self.clock()
-
-    def _delay(self, attempt: int, header: str | None) -> float:
-        told = retry_after(header)
-        if told is not None:
-            return min(self.max_backoff, told)
-        return self.rng.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
-
-    def _request(self, url: str) -> bytes:
-        req = urllib.request.Request(
-            url,
-            headers={
-                "Accept": "application/json",
-                "Accept-Encoding": "gzip",
-                "User-Agent": self.user_agent,
-            },
-        )
-        self._wait_turn()
-        self.requests += 1
-        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-            body: bytes = resp.read()
-            if resp.headers.get("Content-Encoding", "").lower() == "gzip":
-                body = gzip.decompress(body)
-            return body
 
     def get(self, endpoint: str, params: dict[str, str]) -> JSON:
         """One page: ``{"meta": {"results": {"skip", "limit", "total"}}, "results": [...]}``
