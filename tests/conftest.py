@@ -34,6 +34,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="session")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests sharing a per-backend session or module database one backend after the
+    other: a session fixture with a parameter is torn down whenever the parameter changes, and
+    the whole-data databases take minutes to build."""
+
+    def backend_of(item: pytest.Item) -> str:
+        spec = getattr(item, "callspec", None)
+        return str(spec.params.get("backend", "")) if spec is not None else ""
+
+    order = {id(item): n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (backend_of(item), order[id(item)]))
+
+
 class Database:
     """A fresh, empty database on one backend; ``url`` reaches it from a subprocess or the CLI."""
 

@@ -22,6 +22,7 @@ from drugradar.dictionary import load_vocab
 from drugradar.dictionary.ingest import ReleaseReport
 from drugradar.dictionary.load import ReleaseHook
 from drugradar.model import Drug
+from drugradar.model.event import Materiality
 from drugradar.profile.load import load_profile
 from drugradar.profile.view import profile_of
 from drugradar.resolve import Resolver
@@ -31,6 +32,10 @@ from drugradar.stats import collect
 from drugradar.store import make_engine, migrate
 from drugradar.store.repository import get_drug
 from drugradar.store.schema import quarantine
+from drugradar.track.catalogue import FAMILIES
+from drugradar.track.query import EventFilter, list_events
+from drugradar.track.query import as_dict as event_dict
+from drugradar.track.replay import Step, replay
 from drugradar.trials.load import load_ctgov
 from drugradar.trials.query import unresolved_interventions
 from drugradar.trials.sync import sync_ctgov
@@ -456,6 +461,130 @@ def stats() -> None:
     for src, f, d, n in s.releases:
         rel.add_row(src, f, d, f"{n:,}")
     console.print(rel)
+
+
+@app.command("replay")
+def replay_cmd(
+    data: Annotated[Path, typer.Argument(help="The shared data root")] = DEFAULT_DATA,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these steps: vocab, tvec, covid, xml2023, tigit, fda, ema…"),
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Stop after this date, YYYY-MM-DD")] = None,
+) -> None:
+    """Load every dated snapshot under DATA in date order, storing what changed as events.
+    Killed, it resumes where it stopped."""
+    if not data.is_dir():
+        err.print(f"The folder {data} does not exist: pass the shared data root.")
+        raise typer.Exit(2)
+    try:
+        stop = date.fromisoformat(until) if until else None
+    except ValueError:
+        err.print("--until takes a date written YYYY-MM-DD.")
+        raise typer.Exit(2) from None
+    engine = _engine()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        hook = _ProgressHook(progress, "profile tables")
+        task = TaskID(0)
+
+        def on_step(step: Step) -> None:
+            nonlocal task
+            task = progress.add_task(f"{step.name}: {step.title}", total=None)
+
+        def on_release(rep: ReleaseReport) -> None:
+            progress.update(task, description=f"{rep.source}: {rep.label} — {rep.status}")
+            progress.advance(task)
+
+        try:
+            results = replay(
+                engine,
+                data,
+                sources=source or (),
+                until=stop,
+                hook=hook,
+                on_step=on_step,
+                on_release=on_release,
+            )
+        except ValueError as exc:
+            err.print(str(exc))
+            raise typer.Exit(2) from None
+    table = Table("step", "releases", "loaded", "skipped", "events", "seconds")
+    for r in results:
+        table.add_row(
+            r.step.name,
+            str(len(r.releases)),
+            str(sum(x.status in ("done", "resumed") for x in r.releases)),
+            str(sum(x.status == "skipped" for x in r.releases)),
+            f"{sum(x.n_events for x in r.releases):,}",
+            f"{r.seconds:.1f}",
+        )
+    console.print(table)
+
+
+@app.command("events")
+def events_cmd(
+    since: Annotated[str | None, typer.Option(help="From this as-of date, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this as-of date, YYYY-MM-DD")] = None,
+    drug: Annotated[str | None, typer.Option(help="Only events about this drug (any name)")] = None,
+    family: Annotated[
+        list[str] | None, typer.Option(help="Event family (dev_status, clinical_trial…)")
+    ] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="Event type")] = None,
+    trial: Annotated[str | None, typer.Option(help="Only events of this NCT id")] = None,
+    min_materiality: Annotated[
+        str, typer.Option("--min-materiality", help="low, medium or high")
+    ] = "low",
+    baseline: Annotated[bool, typer.Option(help="Include first-seen records")] = False,
+    limit: Annotated[int, typer.Option(help="Events to show")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """The stored change events, newest first: what changed, from what to what, and where."""
+    try:
+        level = Materiality(min_materiality)
+        since_d = date.fromisoformat(since) if since else None
+        until_d = date.fromisoformat(until) if until else None
+    except ValueError:
+        err.print("Dates are YYYY-MM-DD and materiality is one of low, medium, high.")
+        raise typer.Exit(2) from None
+    unknown = [f for f in family or [] if f not in FAMILIES]
+    if unknown:
+        err.print(f"Unknown event family {unknown[0]!r}; families are {', '.join(FAMILIES)}.")
+        raise typer.Exit(2)
+    engine = _engine()
+    concern = ("drug", _find_drug(engine, drug).id) if drug else None
+    found = list_events(
+        engine,
+        EventFilter(
+            since=since_d,
+            until=until_d,
+            concern=concern,
+            families=tuple(family or ()),
+            types=tuple(type_ or ()),
+            min_materiality=level,
+            entity=("trial", trial.upper()) if trial else None,
+            include_baseline=baseline,
+            limit=limit,
+        ),
+    )
+    if as_json:
+        sys.stdout.write(
+            orjson.dumps([event_dict(e) for e in found], option=orjson.OPT_INDENT_2).decode() + "\n"
+        )
+        return
+    table = Table("as of", "family", "type", "materiality", "what changed", "sources")
+    for ev in found:
+        table.add_row(
+            ev.as_of.isoformat(),
+            ev.family,
+            ev.type,
+            ev.materiality.value,
+            escape(ev.summary),
+            ", ".join(sorted({f"{s.source}:{s.record_id}" for s in ev.sources}))[:80],
+        )
+    console.print(table)
+    console.print(f"{len(found)} event(s).")
 
 
 @app.command("quarantine")

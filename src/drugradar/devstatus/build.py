@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, insert, select
@@ -20,6 +21,7 @@ from drugradar.devstatus.rules import TrialFact, activity, parse_date, phase_rea
 from drugradar.model.devstatus import INACTIVE, RANK, Activity, DevStatus, Phase
 from drugradar.store.schema import (
     dev_status,
+    drug,
     trial,
     trial_condition,
     trial_country,
@@ -27,6 +29,9 @@ from drugradar.store.schema import (
     trial_party,
 )
 from drugradar.store.sync import chunks
+from drugradar.track import devstatus as events
+from drugradar.track.devstatus import News
+from drugradar.track.store import save
 
 COUNTED_ROLES = ("investigational", "background")
 Key = tuple[str, str, str, str]
@@ -138,12 +143,22 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
     return out
 
 
-def rebuild(engine: Engine, drug_ids: Iterable[str], as_of: date | None = None) -> int:
+def rebuild(
+    engine: Engine,
+    drug_ids: Iterable[str],
+    as_of: date | None = None,
+    news: News | None = None,
+) -> int:
     """Replace the status rows of ``drug_ids`` (from trials and from regulators' decisions, one
-    row per drug × indication × country × organization); return how many rows they have."""
+    row per drug × indication × country × organization); return how many rows they have.
+
+    With ``news`` (the source records with events in this load), what changed in the rows is
+    stored as dev_status events (``track.devstatus``), in the same transaction.
+    """
     drugs = sorted(set(drug_ids))
     with engine.begin() as conn:
         when = as_of or data_as_of(conn) or date.today()
+        before = _rows_of(conn, drugs) if news is not None else {}
         merged: dict[Key, DevStatus] = {}
         for s in [*compute(conn, drugs, when), *approvals.compute(conn, drugs)]:
             key = (s.drug_id, s.indication_key, s.country, s.org_key)
@@ -175,7 +190,43 @@ def rebuild(engine: Engine, drug_ids: Iterable[str], as_of: date | None = None) 
         ]
         for rows_batch in chunks(data):
             conn.execute(insert(dev_status), rows_batch)
+        if news is not None:
+            _store_events(conn, drugs, before, data, news)
     return len(data)
+
+
+def _rows_of(conn: Connection, drugs: list[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for batch in chunks(drugs, 500):
+        for r in conn.execute(select(dev_status).where(dev_status.c.drug_id.in_(batch))):
+            out[r.drug_id].append(dict(r._mapping))
+    return out
+
+
+def _store_events(
+    conn: Connection,
+    drugs: list[str],
+    before: dict[str, list[dict[str, Any]]],
+    data: list[dict[str, Any]],
+    news: News,
+) -> None:
+    after: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in data:
+        after[row["drug_id"]].append(row)
+    names: dict[str, str] = {}
+    for batch in chunks(drugs, 500):
+        names.update(
+            (r.id, r.preferred_name)
+            for r in conn.execute(
+                select(drug.c.id, drug.c.preferred_name).where(drug.c.id.in_(batch))
+            )
+        )
+    drafts = []
+    for d in drugs:
+        drafts += events.diff(
+            d, names.get(d, d), before.get(d, []), after.get(d, []), news, news.as_of
+        )
+    save(conn, drafts)
 
 
 def _source_of(sources: list[str]) -> str:

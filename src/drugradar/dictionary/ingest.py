@@ -21,6 +21,7 @@ from drugradar.sources.base import Record, Rejected
 from drugradar.sources.registry import Release
 from drugradar.store.schema import quarantine, record_change, source_record, source_release
 from drugradar.store.sync import chunks
+from drugradar.track import observe
 
 
 @dataclass(slots=True)
@@ -35,6 +36,7 @@ class ReleaseReport:
     n_changed: int = 0
     n_removed: int = 0
     n_quarantined: int = 0
+    n_events: int = 0  # change events the release raised (new or seen again)
     n_older: int = 0  # records older than the version already stored, left as they were
     newest_record: date | None = None  # the newest date the records carry themselves
     quarantined: list[Rejected] = field(default_factory=list)
@@ -235,6 +237,8 @@ def _store(
         )
     }
     seen: set[str] = set()
+    tracked = observe.tracked(spec.name)
+    added_data: list[tuple[str, dict[str, Any], date]] = []  # for the change rules
     added: list[dict[str, Any]] = []
     changed: list[tuple[Record, str]] = []
     for item in spec.parse(release.paths):
@@ -264,6 +268,8 @@ def _store(
             report.n_older += 1  # an older version than the one stored: history, not news
             continue
         if old is None:
+            if tracked:
+                added_data.append((item.record_id, item.data, when))
             added.append(
                 {
                     "source": spec.name,
@@ -298,6 +304,7 @@ def _store(
             }
             for r in added
         ]
+    old_data_all: dict[str, Any] = {}
     for cbatch in chunks(changed):
         ids = [rec.record_id for rec, _ in cbatch]
         old_data = {
@@ -308,6 +315,7 @@ def _store(
                 )
             )
         }
+        old_data_all.update(old_data)
         for rec, _ in cbatch:
             for fname, a, b in field_changes(old_data.get(rec.record_id, {}), rec.data):
                 changes.append(
@@ -371,6 +379,25 @@ def _store(
     report.n_removed = len(gone)
     for batch in chunks(changes):
         conn.execute(insert(record_change), batch)
+    if observe.tracked(spec.name):
+        report.n_events = observe.record_events(
+            conn,
+            release,
+            release_id,
+            baseline=first_release,
+            added=[(rid, data, when) for rid, data, when in added_data],
+            changed=[
+                (
+                    rec.record_id,
+                    old_data_all.get(rec.record_id),
+                    rec.data,
+                    rec.as_of or release.release_date,
+                )
+                for rec, _ in changed
+            ],
+            gone=gone,
+            seen=seen,
+        )
     rows = [
         {
             "release_id": release_id,

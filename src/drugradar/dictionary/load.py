@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
@@ -76,11 +77,17 @@ class ReleaseHook:
 
 
 def load_vocab(
-    engine: Engine, folder: Path, *, force: bool = False, hook: ReleaseHook | None = None
+    engine: Engine,
+    folder: Path,
+    *,
+    force: bool = False,
+    hook: ReleaseHook | None = None,
+    until: date | None = None,
 ) -> LoadSummary:
-    """Load every vocabulary release under ``folder``; rebuild the dictionary on change."""
+    """Load every vocabulary release under ``folder`` (up to ``until``); rebuild the
+    dictionary on change."""
     hook = hook or ReleaseHook()
-    releases = vocab_releases(folder)
+    releases = [r for r in vocab_releases(folder) if until is None or r.release_date <= until]
     if not releases:
         raise FileNotFoundError(f"no vocabulary files found under {folder}")
     summary = LoadSummary()

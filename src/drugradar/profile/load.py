@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
@@ -21,6 +22,8 @@ from drugradar.nogc import no_gc
 from drugradar.resolve import Resolver
 from drugradar.sources.registry import PROFILE_GROUPS, profile_releases
 from drugradar.store.schema import approval, dev_status, meta, source_release
+from drugradar.track import concerns, observe
+from drugradar.track.devstatus import News
 
 BUILDERS = {
     "fda": "drugradar.profile.fda",
@@ -67,13 +70,18 @@ def load_profile(
     groups: tuple[str, ...] = PROFILE_GROUPS,
     force: bool = False,
     hook: ReleaseHook | None = None,
+    until: date | None = None,
 ) -> ProfileSummary:
-    """Load every profile release under the data root ``data``; rebuild what changed."""
+    """Load every profile release under the data root ``data`` (up to ``until``), oldest
+    first within each source; rebuild what changed; store the changes as events."""
     hook = hook or ReleaseHook()
     summary = ProfileSummary()
     resolver = Resolver(engine)
+    loaded: list[int] = []
     for group in groups:
-        releases = profile_releases(data, (group,))
+        releases = [
+            r for r in profile_releases(data, (group,)) if until is None or r.release_date <= until
+        ]
         if not releases:
             continue
         newest = {r.spec.name: r for r in releases}
@@ -82,6 +90,8 @@ def load_profile(
             report = load_release(engine, release, force=again, progress=hook.start(release))
             summary.releases.append(report)
             hook.done(report)
+            if report.status == "done" and report.release_id is not None:
+                loaded.append(report.release_id)
         sources = sorted(newest)
         with engine.begin() as conn:
             stamp = _stamp(conn, sources)
@@ -103,10 +113,15 @@ def load_profile(
         wanted = ";".join(f"{k}={stamps.get(k, '')}" for k in keys)
         done = conn.execute(select(meta.c.value).where(meta.c.key == STATUS_KEY)).scalar()
     if force or wanted != done:  # also after a run killed between a build and this step
-        summary.status_rows = devstatus.rebuild(engine, approval_drugs(engine))
+        news = None
+        if loaded:
+            found = observe.news_of(engine, loaded)
+            news = News(found, loaded[-1], max(r.release_date for r in summary.releases))
+        summary.status_rows = devstatus.rebuild(engine, approval_drugs(engine), news=news)
         with engine.begin() as conn:
             conn.execute(delete(meta).where(meta.c.key == STATUS_KEY))
             conn.execute(insert(meta).values(key=STATUS_KEY, value=wanted))
+    concerns.attach(engine)
     return summary
 
 

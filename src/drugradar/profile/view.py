@@ -32,6 +32,7 @@ from drugradar.store.schema import (
     trial_drug,
     trial_party,
 )
+from drugradar.track.query import EventFilter, as_dict, list_events
 from drugradar.trials.query import trials_of_drug
 
 Row = dict[str, Any]
@@ -222,4 +223,8 @@ def profile_of(engine: Engine, drug_id: str) -> Row | None:
         "organizations": organizations_of(engine, d.id, status, approvals),
         **_optional(engine, d.id),
         "trials": trials_of_drug(engine, d.id),
+        "timeline": [
+            as_dict(ev)
+            for ev in list_events(engine, EventFilter(concern=("drug", d.id), limit=300))
+        ],
     }

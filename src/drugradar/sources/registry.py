@@ -22,6 +22,7 @@ class Release:
     label: str  # file or folder name shown to people
     paths: tuple[Path, ...]
     release_date: date
+    scope: str | None = None  # one day of a series (a daily export of one query): its name
 
 
 def _known_dates() -> dict[str, date]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -60,6 +61,10 @@ source_release = Table(
     Column("n_changed", Integer, nullable=False, default=0),
     Column("n_removed", Integer, nullable=False, default=0),
     Column("n_quarantined", Integer, nullable=False, default=0),
+    # A release that is one day of a series (a daily export of one query): the series' name and
+    # the ids it held (zlib of newline-joined ids), so the next day can tell who left and came back.
+    Column("scope", String(200)),
+    Column("members", LargeBinary),
     UniqueConstraint("source", "sha256", name="uq_source_release_source_sha256"),
 )
 
@@ -521,4 +526,55 @@ unlinked_name = Table(
     Column("source", String(40), primary_key=True),
     Column("name", String(1000), primary_key=True),
     Column("records", Integer, nullable=False),  # how many of the source's records name it
+)
+
+
+# -- change tracking: typed events, each with the sightings that show it and what it concerns ---
+
+event = Table(
+    "event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(40), nullable=False),  # sha1 of family, type, entity, field, new value
+    Column("family", String(30), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("entity_kind", String(30), nullable=False),
+    Column("entity_id", String(1000), nullable=False),
+    Column("field", String(80), nullable=False),  # "" for whole-entity events
+    Column("old_value", Text),  # JSON
+    Column("new_value", Text),  # JSON
+    Column("days_shifted", Integer),
+    Column("materiality", String(10), nullable=False),
+    Column("baseline", Boolean, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("as_of", Date, nullable=False),  # the snapshot that first showed it
+    Column("event_date", Date),  # the date the source gives for it, when it gives one
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("release_id", Integer, ForeignKey("source_release.id")),
+    Column("hints", Text),  # JSON: concern hints not yet resolved to drugs (names, applications)
+    Column("concerns_done", Boolean, nullable=False),
+    Index("ix_event_entity", "entity_kind", "entity_id", "field"),
+    Index("ix_event_as_of", "as_of"),
+    Index("ix_event_release_id", "release_id"),
+    Index("ix_event_pending", "concerns_done"),
+)
+
+event_source = Table(
+    "event_source",
+    metadata,
+    Column("event_id", Integer, ForeignKey("event.id"), primary_key=True),
+    Column("source", String(40), primary_key=True),
+    Column("record_id", String(200), primary_key=True),
+    Column("release_id", Integer, ForeignKey("source_release.id"), primary_key=True),
+    Column("as_of", Date),
+    Index("ix_event_source_release_id", "release_id"),
+)
+
+event_concern = Table(
+    "event_concern",
+    metadata,
+    Column("event_id", Integer, ForeignKey("event.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),  # drug, disease, organization, target
+    Column("ref", String(400), primary_key=True),
+    Index("ix_event_concern_ref", "kind", "ref"),
 )

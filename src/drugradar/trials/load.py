@@ -47,6 +47,8 @@ from drugradar.store.schema import (
     trial_party,
 )
 from drugradar.store.sync import chunks
+from drugradar.track import concerns, observe
+from drugradar.track.devstatus import News
 from drugradar.trials import regimens
 from drugradar.trials.phase import trial_phase
 from drugradar.trials.roles import MAYBE_DRUG_TYPES, role
@@ -166,13 +168,16 @@ def load_ctgov(
     as_of: date | None = None,
     replay: bool = False,
     force: bool = False,
+    until: date | None = None,
+    on_release: Callable[[ReleaseReport], None] | None = None,
 ) -> TrialLoadReport:
     """Load studies; records older than the stored version are kept out (history, not news).
 
     A series of dated files (the TSV export's daily files) is replayed: each date is a release
     of its own, oldest first, so every real change between two days is seen. ``replay`` does the
     same for a JSONL version series (every snapshot day in turn); otherwise a version series
-    gives the snapshot of ``as_of``, or the latest version of each study.
+    gives the snapshot of ``as_of``, or the latest version of each study. ``until`` leaves out
+    the days of a series after it; ``on_release`` hears about each release when it is done.
     """
     fmt = detect_format(paths[0])
     names = ", ".join(p.name for p in paths)
@@ -189,15 +194,25 @@ def load_ctgov(
         groups = [(as_of, _docs(fmt, paths, as_of))]
     resolver = Resolver(engine, trial_born=False)
     for day, docs in groups:
+        if until is not None and day is not None and day > until:
+            continue  # a series' later days, past the replay's end
         label = names + (f" @ {day.isoformat()}" if day else "")
         pin = day if (fmt == "tsv" or replay or as_of) else None
-        release = Release(_spec(docs, pin), label, tuple(paths), day or today)
+        scope = names if (fmt == "tsv" or replay) else None  # one day of a series
+        release = Release(_spec(docs, pin), label, tuple(paths), day or today, scope)
         rep = load_release(engine, release, force=force, two_phase=True)
         out.add(rep)
-        if rep.touched:
-            build_trials(engine, rep.touched, out, resolver)
+        news = None
         if rep.release_id is not None:
+            found = observe.news_of(engine, [rep.release_id])
+            news = News(found, rep.release_id, day or rep.release_date)
+        if rep.touched:
+            build_trials(engine, rep.touched, out, resolver, news)
+        if rep.release_id is not None:
+            concerns.attach(engine)
             mark_done(engine, rep.release_id)
+        if on_release is not None:
+            on_release(rep)
     return out
 
 
@@ -250,6 +265,7 @@ def build_trials(
     nct_ids: Sequence[str],
     report: TrialLoadReport,
     resolver: Resolver | None = None,
+    news: News | None = None,
 ) -> None:
     """Rebuild the trial rows of ``nct_ids`` from their current source records, then the
     development status of every drug they link (before or after). Pass one ``resolver`` to
@@ -282,7 +298,7 @@ def build_trials(
                 .all()
             )
     report.trials_built += len(nct_ids)
-    report.status_rows += devstatus.rebuild(engine, drugs)
+    report.status_rows += devstatus.rebuild(engine, drugs, news=news)
 
 
 def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:

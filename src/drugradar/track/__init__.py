@@ -1,0 +1,1 @@
+"""Change tracking: every load a dated observation, differences stored as typed events."""
