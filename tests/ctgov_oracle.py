@@ -1,5 +1,9 @@
 """An independent oracle of the real changes in two ClinicalTrials.gov snapshot series.
 
+A snapshot missing more than half of the previous snapshot's studies is partial (the watch
+list's fetch of 2026-02-04 holds 12 of the 133 studies of the day before): its absences are not
+vanishings, and the studies it lacks still count as present for the next day.
+
 It reads the raw files with the standard library only and never imports ``drugradar``, so a
 mistake in drugradar's parsers or change detection cannot hide in the oracle as well. The rules
 (what a day's snapshot is, which fields count, how values are canonicalised) are written out here
@@ -258,7 +262,11 @@ def _changes(series: str) -> tuple[OracleChange, ...]:
                 if before != values:
                     out.extend(_field_changes(nct_id, day, before, values))
             last[nct_id] = values
-        for nct_id in previous - snapshot.keys():
+        missing = previous - snapshot.keys()
+        if len(missing) * 2 > len(previous):  # a partial snapshot: absences are not vanishings
+            previous |= set(snapshot)
+            continue
+        for nct_id in missing:
             out.append(OracleChange(nct_id, day, "vanished", last[nct_id][0], None))
         previous = set(snapshot)
     order = {kind: i for i, kind in enumerate(KINDS)}

@@ -95,6 +95,17 @@ def test_tigit_events_are_exactly_the_real_changes(tigit_db: Engine) -> None:
     assert real - mine == set(), "a real change without an event"
 
 
+def test_partial_snapshot_raises_no_vanishings(tigit_db: Engine) -> None:
+    """The watch list's fetch of 2026-02-04 holds 12 of the 133 studies of the day before: a
+    transient error, not 121 trials leaving the registry (and coming back the next day)."""
+    with tigit_db.connect() as c:
+        presence = c.execute(
+            select(event.c.as_of, event.c.type).where(event.c.type.in_(("vanished", "reappeared")))
+        ).all()
+    assert not [r for r in presence if r.as_of in (date(2026, 2, 4), date(2026, 2, 5))]
+    assert any(r.type == "vanished" for r in presence)  # the later real ones are kept
+
+
 def test_documented_termination_is_one_event_with_its_source(tigit_db: Engine) -> None:
     found = list_events(
         tigit_db, EventFilter(entity=("trial", "NCT05935098"), families=("clinical_trial",))

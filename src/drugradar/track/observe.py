@@ -28,6 +28,13 @@ JSON = dict[str, Any]
 _SCOPES: dict[tuple[str, str], tuple[int, frozenset[str], frozenset[str]]] = {}
 
 
+def partial(n_previous: int, n_missing: int) -> bool:
+    """A day of a series that lacks more than half of the previous day's records is a partial
+    snapshot (a failed fetch: the TIGIT watch list's 2026-02-04 holds 12 of the 133 studies of
+    the day before). Its absences are not vanishings: no alert follows from a transient error."""
+    return n_missing * 2 > n_previous > 0
+
+
 def tracked(source: str) -> bool:
     """Whether the source has a change rule (sources without one only keep field history)."""
     return rule_for(source) is not None
@@ -64,7 +71,11 @@ def record_events(
         prev, ever = _scope_history(conn, source, release.scope, release.release_date)
         left = set(prev - seen)
         back = set((seen - prev) & ever)
-        _keep_members(conn, source, release.scope, release_id, seen, ever)
+        members = set(seen)
+        if partial(len(prev), len(left)):
+            members |= prev  # what it lacks still counts as present for the next day
+            left = set()
+        _keep_members(conn, source, release.scope, release_id, members, ever)
     again = replace(ctx, reappeared=True)
     for rid, data, when in added:
         emit(rid, None, data, when)
