@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from drugradar.dictionary.build import build
 from drugradar.dictionary.ingest import ReleaseReport, load_release
@@ -28,7 +29,9 @@ from drugradar.store.schema import (
     synonym,
     target,
 )
-from drugradar.store.sync import SyncCounts, sync_rows
+from drugradar.store.sync import SyncCounts, chunks, sync_rows
+from drugradar.track.dictionary import diff as name_events
+from drugradar.track.store import save
 
 BUILT_KEY = "dictionary_built_from_release"
 DICTIONARY_TABLES = (
@@ -118,9 +121,34 @@ def _stale(engine: Engine) -> bool:
     return newest is not None and str(newest) != built
 
 
+def _name_events(
+    conn: Connection,
+    before: set[tuple[str, str]],
+    known: set[str],
+    rows: list[dict[str, Any]],
+    release_id: int,
+) -> None:
+    """Store the new names of known drugs as dictionary events (``track.dictionary``)."""
+    fresh = [r for r in rows if (r["drug_id"], r["norm_key"]) not in before]
+    if not fresh:
+        return
+    ids = sorted({r["drug_id"] for r in fresh})
+    names: dict[str, str] = {}
+    for batch in chunks(ids, 500):
+        found = conn.execute(select(drug.c.id, drug.c.preferred_name).where(drug.c.id.in_(batch)))
+        names.update((r.id, r.preferred_name) for r in found)
+    as_of = conn.execute(
+        select(source_release.c.release_date).where(source_release.c.id == release_id)
+    ).scalar()
+    save(conn, name_events(before, known, fresh, names, release_id, as_of or date.today()))
+
+
 def rebuild(engine: Engine) -> dict[str, SyncCounts]:
     """Rebuild the dictionary from the stored source records, updating tables in place."""
     with engine.begin() as conn:
+        names_before = conn.execute(select(synonym.c.drug_id, synonym.c.norm_key))
+        before = {(r.drug_id, r.norm_key) for r in names_before}
+        known = set(conn.execute(select(drug.c.id)).scalars())
         d = build(conn)
         parents = [
             (target, list(d.target.values()), ["id"]),
@@ -176,6 +204,8 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
         newest = conn.execute(
             select(func.max(source_release.c.id)).where(source_release.c.status == "done")
         ).scalar()
+        if newest is not None and before:
+            _name_events(conn, before, known, d.synonym, int(newest))
         conn.execute(meta.delete().where(meta.c.key == BUILT_KEY))
         conn.execute(meta.insert().values(key=BUILT_KEY, value=str(newest)))
         # bulk changes leave the planner's statistics stale (PostgreSQL then scans whole tables)

@@ -1,6 +1,8 @@
 """``drugradar replay``: live through every dated snapshot of a data root, oldest first.
 
-The steps run in the order of their first snapshot date, and each loads its snapshots in date
+The dictionary is rebuilt at its last few release dates (``vocab_checkpoints``), so the names
+a drug gained in its newest vocabularies become events. The steps run in the order of their first
+snapshot date, and each loads its snapshots in date
 order, so the database ends as a live system would be after syncing on those dates (the
 dictionary comes first: the other sources link to it). Within a step a source's releases are
 loaded oldest first; sources of a profile group are not interleaved day by day with each other
@@ -25,6 +27,7 @@ from drugradar.dictionary.ingest import ReleaseReport
 from drugradar.dictionary.load import ReleaseHook
 from drugradar.profile.load import load_profile
 from drugradar.sources.base import date_in_name
+from drugradar.sources.registry import vocab_releases
 from drugradar.trials.load import load_ctgov
 
 
@@ -50,6 +53,19 @@ PROFILE_STEPS = {
     "labels": ("drug labels", date(2017, 1, 1)),
     "ddi": ("drug interactions", date(2016, 1, 1)),
 }
+
+
+VOCAB_CHECKPOINTS = 3  # dictionary rebuilds: one up to the last few release dates, then each
+
+
+def vocab_checkpoints(folder: Path, until: date | None) -> list[date | None]:
+    """The dates to rebuild the dictionary at. Every rebuild compares names before and after
+    (``track.dictionary``), but a whole rebuild costs tens of seconds, so the oldest releases
+    are taken in one go and only the last ``VOCAB_CHECKPOINTS`` dates one by one."""
+    days = sorted({r.release_date for r in vocab_releases(folder)})
+    if until is not None:
+        days = [d for d in days if d <= until]
+    return [*days[-VOCAB_CHECKPOINTS:]] or [until]
 
 
 def plan(data: Path) -> list[Step]:
@@ -103,7 +119,9 @@ def replay(
         result = StepResult(step)
         t0 = time.perf_counter()
         if step.name == "vocab":
-            result.releases = load_vocab(engine, step.paths[0], hook=hook, until=until).releases
+            for checkpoint in vocab_checkpoints(step.paths[0], until):
+                vocab = load_vocab(engine, step.paths[0], hook=hook, until=checkpoint)
+                result.releases += vocab.releases
         elif step.name in PROFILE_STEPS:
             summary = load_profile(engine, data, groups=(step.name,), hook=hook, until=until)
             result.releases = summary.releases
