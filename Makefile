@@ -17,17 +17,14 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: install
-	$(BIN)/drugradar load vocab --data $(DATA)/vocab
-	$(BIN)/drugradar load ctgov $(DATA)/ctgov/tvec/2018-05-29
-	$(BIN)/drugradar load ctgov $(DATA)/ctgov/tsv-daily-covid-2020/clinicalTrials_20200406-20201012.tar.xz
-	$(BIN)/drugradar load ctgov $(DATA)/ctgov/tvec/2020-07-28
-	$(BIN)/drugradar load ctgov $(DATA)/ctgov/xml-2023/AllPublicXML_subset_20230203.tar.xz
-	$(BIN)/drugradar load ctgov $(DATA)/ctgov/v2-daily-tigit-2026/tigit_versions.jsonl.xz --replay
-	$(BIN)/drugradar load profile --data $(DATA)
+	$(BIN)/drugradar replay $(DATA)
 	$(BIN)/drugradar stats
 	$(BIN)/drugradar resolve Imlygic
 	$(BIN)/drugradar resolve pembrolizumub
 	$(BIN)/drugradar resolve "niraparib tosylate"
+	$(BIN)/drugradar events --trial NCT05935098
+	$(BIN)/drugradar events --since 2026-02-01 --min-materiality high --limit 15
+	$(BIN)/drugradar events --family dictionary --limit 8
 	$(BIN)/drugradar status Imlygic --limit 15
 	$(BIN)/drugradar unresolved --limit 15
 	$(BIN)/drugradar status imatinib --limit 10

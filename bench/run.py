@@ -215,6 +215,78 @@ def bench_profile(engine: Engine, data: Path) -> dict[str, Any]:
     }
 
 
+def bench_replay(vocab_db: Path, data: Path, tmp: Path) -> dict[str, Any]:
+    """The TIGIT (29 days) and COVID (190 days) replays on a copy of a database holding the
+    whole dictionary, each day's cost, and a full load of the series' last day on a fresh copy:
+    the goal is a day with few changes costing <= 10 % of a full load."""
+    import shutil
+    import statistics
+    import tarfile
+
+    from drugradar.dictionary.ingest import ReleaseReport
+    from drugradar.sources import ctgov_v2
+    from drugradar.track.replay import replay
+    from drugradar.trials.load import load_ctgov
+
+    ct = data / "ctgov"
+    out: dict[str, Any] = {}
+    for name in ("tigit", "covid"):
+        db = tmp / f"replay_{name}.db"
+        shutil.copy(vocab_db, db)
+        engine = make_engine(f"sqlite:///{db}")
+        days: list[tuple[str, int, int, float]] = []
+        mark = [time.perf_counter()]
+
+        def on_release(
+            rep: ReleaseReport,
+            days: list[tuple[str, int, int, float]] = days,
+            mark: list[float] = mark,
+        ) -> None:
+            now = time.perf_counter()
+            days.append((rep.label, rep.n_added, rep.n_changed, now - mark[0]))
+            mark[0] = now
+
+        t0 = time.perf_counter()
+        results = replay(engine, data, sources=[name], on_release=on_release)
+        total = time.perf_counter() - t0
+        events = sum(r.n_events for step in results for r in step.releases)
+        engine.dispose()
+        # a full load of the last day alone, on a fresh copy of the dictionary
+        fresh = tmp / f"full_{name}.db"
+        shutil.copy(vocab_db, fresh)
+        engine = make_engine(f"sqlite:///{fresh}")
+        if name == "tigit":
+            path = ct / "v2-daily-tigit-2026" / "tigit_versions.jsonl.xz"
+            last = ctgov_v2.snapshot_days(path)[-1]
+            t0 = time.perf_counter()
+            load_ctgov(engine, [path], as_of=last)
+        else:
+            tar_path = next((ct / "tsv-daily-covid-2020").glob("*.tar.xz"))
+            with tarfile.open(tar_path, "r:xz") as tar:
+                member = max((m for m in tar if m.isfile()), key=lambda m: m.name)
+                fh = tar.extractfile(member)
+                assert fh is not None
+                one = tmp / member.name.rsplit("/", 1)[-1]
+                one.write_bytes(fh.read())
+            t0 = time.perf_counter()
+            load_ctgov(engine, [one])
+        full = time.perf_counter() - t0
+        engine.dispose()
+        later = [d[3] for d in days[1:]]
+        median_day = statistics.median(later) if later else 0.0
+        out[name] = {
+            "days": len(days),
+            "replay_s": round(total, 1),
+            "events": events,
+            "first_day_s": round(days[0][3], 2) if days else None,
+            "median_later_day_s": round(median_day, 3),
+            "max_later_day_s": round(max(later), 2) if later else None,
+            "full_load_of_last_day_s": round(full, 2),
+            "median_day_over_full_load": round(median_day / full, 3) if full else None,
+        }
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("../shared/data/vocab"))
@@ -230,6 +302,8 @@ def main() -> None:
         sqlite = make_engine(f"sqlite:///{tmp}/bench.db")
         results["load_vocab_sqlite_s"] = timed_load(sqlite, vocab)
         results["load_vocab_sqlite_again_s"] = timed_load(sqlite, vocab)  # all skipped
+        sqlite.dispose()  # a copy of the dictionary alone, for the replays
+        results["replay_sqlite"] = bench_replay(Path(tmp) / "bench.db", vocab.parent, Path(tmp))
         results["resolve_sqlite"] = bench_resolve(sqlite, vocab.parent)
         results["load_ctgov_sqlite"] = bench_ctgov(sqlite, vocab.parent, "sqlite")
         results["load_profile_sqlite"] = bench_profile(sqlite, vocab.parent)

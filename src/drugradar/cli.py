@@ -608,6 +608,17 @@ def upgrade() -> None:
     console.print("Schema is up to date.")
 
 
+def _register_alerts() -> None:
+    from drugradar.cli_alerts import alerts_app, keys_app, users_app
+
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(users_app, name="users")
+    app.add_typer(keys_app, name="keys")
+
+
+_register_alerts()
+
+
 def main() -> None:
     try:
         app()

@@ -109,6 +109,9 @@ def load_vocab(
         from drugradar.trials.load import relink  # trials depend on the dictionary, not back
 
         summary.relinked = relink(engine)
+        from drugradar.alerts.settle import settle
+
+        settle(engine)  # the new names' events: concerns, subscribers
     return summary
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from drugradar.alerts.settle import settle
 from drugradar.devstatus import build as devstatus
 from drugradar.dictionary.ingest import ReleaseReport, load_release
 from drugradar.dictionary.load import ReleaseHook
@@ -22,7 +23,7 @@ from drugradar.nogc import no_gc
 from drugradar.resolve import Resolver
 from drugradar.sources.registry import PROFILE_GROUPS, profile_releases
 from drugradar.store.schema import approval, dev_status, meta, source_release
-from drugradar.track import concerns, observe
+from drugradar.track import observe
 from drugradar.track.devstatus import News
 
 BUILDERS = {
@@ -121,7 +122,7 @@ def load_profile(
         with engine.begin() as conn:
             conn.execute(delete(meta).where(meta.c.key == STATUS_KEY))
             conn.execute(insert(meta).values(key=STATUS_KEY, value=wanted))
-    concerns.attach(engine)
+    settle(engine)
     return summary
 
 

@@ -578,3 +578,109 @@ event_concern = Table(
     Column("ref", String(400), primary_key=True),
     Index("ix_event_concern_ref", "kind", "ref"),
 )
+
+
+# -- alerts: users, API keys, subscriptions and what they follow, the outbox ----------------
+
+user_account = Table(
+    "user_account",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("role", String(10), nullable=False),  # user, admin
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+api_key = Table(
+    "api_key",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("prefix", String(16), nullable=False, unique=True),  # shown, to tell keys apart
+    Column("key_hash", String(200), nullable=False),  # the key itself is shown once, never kept
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+subscription = Table(
+    "subscription",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("name", String(400), nullable=False),
+    Column("search", Text),  # JSON filters of a saved search
+    Column("families", Text, nullable=False),  # JSON list; empty: all
+    Column("types", Text, nullable=False),  # JSON list of "family.type"; empty: all
+    Column("min_materiality", String(10), nullable=False),
+    Column("frequency", String(10), nullable=False),  # immediate, daily, weekly
+    Column("hour", Integer, nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("tz", String(60), nullable=False),
+    Column("channels", Text, nullable=False),  # JSON: emails, webhook_url, inbox, feed, apprise
+    Column("send_empty", Boolean, nullable=False),
+    Column("paused", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_digest_at", DateTime(timezone=True)),
+    Column("feed_secret", String(64), unique=True),
+    Column("webhook_secret", String(64)),
+    Column("deleted", Boolean, nullable=False, default=False),
+)
+
+subscription_follow = Table(
+    "subscription_follow",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("subscription.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),  # drug, target, disease, organization, search
+    Column("ref", String(400), primary_key=True),
+    Column("label", String(400), nullable=False),
+    Column("alias", String(400)),
+    Index("ix_subscription_follow_ref", "kind", "ref"),  # event concern -> subscriptions
+)
+
+search_member = Table(
+    "search_member",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("subscription.id"), primary_key=True),
+    Column("drug_id", String(16), ForeignKey("drug.id"), primary_key=True),
+)
+
+delivery = Table(
+    "delivery",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("subscription_id", Integer, ForeignKey("subscription.id"), nullable=False),
+    Column("event_id", Integer, ForeignKey("event.id"), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("status", String(10), nullable=False),  # pending, sent, failed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("read_at", DateTime(timezone=True)),  # the in-app inbox's unread marker
+    Column("digest_id", Integer, ForeignKey("digest.id")),
+    UniqueConstraint("user_id", "event_id", "channel", name="uq_delivery_user_event_channel"),
+    Index("ix_delivery_pending", "subscription_id", "channel", "status"),
+    Index("ix_delivery_user_id", "user_id", "channel"),
+)
+
+digest = Table(
+    "digest",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("subscription_id", Integer, ForeignKey("subscription.id"), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("period_end", DateTime(timezone=True), nullable=False),  # the schedule slot it serves
+    Column("idempotency_key", String(80), nullable=False, unique=True),
+    Column("status", String(10), nullable=False),  # pending, sent, failed
+    Column("n_items", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Index("ix_digest_status", "status", "next_attempt_at"),
+)

@@ -137,6 +137,9 @@ _TYPES: list[EventType] = [
     EventType("dictionary", "new_code", L, "A new research code for a drug."),
     EventType("dictionary", "new_brand", L, "A new brand name for a drug."),
     EventType("dictionary", "new_name", L, "Another new name for a drug."),
+    # query_result (a saved search's result set)
+    EventType("query_result", "entered", M, "A drug now matches a saved search."),
+    EventType("query_result", "left", M, "A drug no longer matches a saved search."),
 ]
 
 CATALOGUE: dict[tuple[str, str], EventType] = {(t.family, t.type): t for t in _TYPES}

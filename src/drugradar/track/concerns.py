@@ -41,9 +41,9 @@ Concern = tuple[str, str]
 PROFILE_TABLES = (approval, patent, exclusivity, designation, safety_communication)
 
 
-def attach(engine: Engine) -> int:
-    """Resolve the concerns of every pending event; return how many events were done."""
-    done = 0
+def attach(engine: Engine) -> list[int]:
+    """Resolve the concerns of every pending event; return the ids of the events done."""
+    done: list[int] = []
     with engine.begin() as conn:
         pending = conn.execute(
             select(event.c.id, event.c.entity_kind, event.c.entity_id, event.c.hints).where(
@@ -52,7 +52,7 @@ def attach(engine: Engine) -> int:
         ).all()
         for batch in chunks(pending, 2000):
             _attach_batch(conn, batch)
-            done += len(batch)
+            done += [r.id for r in batch]
     return done
 
 

@@ -146,3 +146,14 @@ def source_url(source: str, record_id: str) -> str | None:
     if source == "spl_labels":
         return f"https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid={record_id}"
     return None
+
+
+def events_by_ids(engine: Engine, ids: list[int]) -> list[Event]:
+    """The events with these ids (sources and concerns filled), in id order."""
+    out: list[Event] = []
+    with engine.connect() as conn:
+        for batch in chunks(sorted(set(ids)), 500):
+            rows = conn.execute(select(event).where(event.c.id.in_(batch)).order_by(event.c.id))
+            out += [_event(r) for r in rows]
+        _fill(conn, out)
+    return out

@@ -22,7 +22,7 @@ from drugradar.model.event import Change
 from drugradar.store.schema import event, event_concern, event_source
 from drugradar.store.sync import chunks
 
-FINAL_KINDS = frozenset({"drug", "disease", "organization", "target"})
+FINAL_KINDS = frozenset({"drug", "disease", "organization", "target", "search"})
 
 
 @dataclass(frozen=True, slots=True)

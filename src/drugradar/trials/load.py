@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
 
+from drugradar.alerts.settle import settle
 from drugradar.background import background
 from drugradar.devstatus import build as devstatus
 from drugradar.dictionary import trial_codes
@@ -47,7 +48,7 @@ from drugradar.store.schema import (
     trial_party,
 )
 from drugradar.store.sync import chunks
-from drugradar.track import concerns, observe
+from drugradar.track import observe
 from drugradar.track.devstatus import News
 from drugradar.trials import regimens
 from drugradar.trials.phase import trial_phase
@@ -209,7 +210,7 @@ def load_ctgov(
         if rep.touched:
             build_trials(engine, rep.touched, out, resolver, news)
         if rep.release_id is not None:
-            concerns.attach(engine)
+            settle(engine)
             mark_done(engine, rep.release_id)
         if on_release is not None:
             on_release(rep)

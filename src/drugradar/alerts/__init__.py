@@ -1,0 +1,1 @@
+"""Set Alert: users, subscriptions, matching events to them, digests and their channels."""

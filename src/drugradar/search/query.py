@@ -1,0 +1,126 @@
+"""A drug search: the filters the web search, the API and saved searches share.
+
+Drug-level filters (``text``, ``modality``, ``target``) apply to the drug; row-level filters
+(``phase``, ``activity``, ``indication``, ``organization``, ``country``) must all hold on one and
+the same development-status row — "Phase 3 in the United States for melanoma" means one program,
+not three facts from three programs. ``phase`` means "reached at least this phase";
+``indication`` includes its child terms; ``organization`` includes subsidiaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+
+from drugradar.model.devstatus import RANK, Activity, Phase
+from drugradar.model.drug import Modality
+from drugradar.resolve.normalize import norm_key
+from drugradar.resolve.orgs import org_key
+from drugradar.store.schema import (
+    dev_status,
+    disease_ancestor,
+    drug,
+    drug_target,
+    synonym,
+    target,
+)
+
+
+class SearchError(ValueError):
+    """A filter that makes no sense; the message says which, in one sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    text: str | None = None
+    phase: str | None = None
+    activity: str | None = None
+    modality: str | None = None
+    target: str | None = None
+    indication: str | None = None  # a MeSH descriptor id
+    organization: str | None = None
+    country: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchQuery:
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise SearchError(
+                f"Unknown search filter {unknown[0]!r}; filters are {', '.join(sorted(names))}."
+            )
+        clean = {k: str(v).strip() for k, v in data.items() if v not in (None, "")}
+        q = cls(**clean)
+        q.check()
+        return q
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    def check(self) -> None:
+        if self.phase and self.phase not in Phase.__members__:
+            raise SearchError(
+                f"Unknown phase {self.phase!r}; phases are {', '.join(Phase.__members__)}."
+            )
+        if self.activity and self.activity not in {a.value for a in Activity}:
+            raise SearchError(f"Unknown activity {self.activity!r}; one of {', '.join(Activity)}.")
+        if self.modality and self.modality not in {m.value for m in Modality}:
+            raise SearchError(f"Unknown modality {self.modality!r}; one of {', '.join(Modality)}.")
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.to_dict().items()]
+        return "search: " + (", ".join(parts) if parts else "all drugs")
+
+    def row_filtered(self) -> bool:
+        return bool(
+            self.phase or self.activity or self.indication or self.organization or self.country
+        )
+
+
+def drug_ids(q: SearchQuery) -> Select[Any]:
+    """A SELECT of the ids of the (live) drugs the query finds."""
+    d = drug.c
+    stmt = select(d.id).where(d.retired.is_(False))
+    if q.text:
+        key = norm_key(q.text)
+        like = f"%{key}%"
+        s = synonym.c
+        stmt = stmt.where(exists().where(s.drug_id == d.id, s.norm_key.like(like)))
+    if q.modality:
+        stmt = stmt.where(d.modality == q.modality)
+    if q.target:
+        dt, t = drug_target.c, target.c
+        stmt = stmt.where(
+            exists().where(
+                dt.drug_id == d.id, dt.target_id == t.id, t.gene_symbol == q.target.upper()
+            )
+        )
+    if q.row_filtered():
+        ds = dev_status.c
+        conds = [ds.drug_id == d.id]
+        if q.phase:
+            reached = [
+                p.value for p in Phase if RANK[p] >= RANK[Phase[q.phase]] and p is not Phase.UNKNOWN
+            ]
+            conds.append(ds.phase.in_(reached))
+        if q.activity:
+            conds.append(ds.activity == q.activity)
+        if q.country:
+            conds.append(ds.country == q.country)
+        if q.organization:
+            key = org_key(q.organization)
+            conds.append(or_(ds.org_key == key, ds.org_parent_key == key))
+        if q.indication:
+            da = disease_ancestor.c
+            conds.append(
+                or_(
+                    ds.disease_id == q.indication,
+                    exists().where(
+                        and_(da.disease_id == ds.disease_id, da.ancestor_id == q.indication)
+                    ),
+                )
+            )
+        stmt = stmt.where(exists().where(and_(*conds)))
+    return stmt
