@@ -52,7 +52,8 @@ def make_huey(url: str | None = None) -> Huey:
     if url and not url.startswith("sqlite:///"):
         raise WorkerConfigError(f"The queue URL must start with redis:// or sqlite:///: {url}.")
     path = url.removeprefix("sqlite:///") if url else None
-    return SqliteHuey(name, filename=path or os.environ.get("DRUGRADAR_HUEY_DB") or DEFAULT_QUEUE_DB)
+    path = path or os.environ.get("DRUGRADAR_HUEY_DB") or DEFAULT_QUEUE_DB
+    return SqliteHuey(name, filename=path)
 
 
 def sync_plan(spec: str | None = None) -> dict[str, str]:
@@ -163,6 +164,7 @@ class Tasks:
 
     engine: Engine
     deliver_digests: Any
+    deliver_due: Any
     sync_source: Any
     schedules: dict[str, Any] = field(default_factory=dict)  # source name -> periodic task
 
@@ -172,10 +174,15 @@ def register(huey: Huey, db_url: str | None) -> Tasks:
     engine = make_engine(db_url)
     plan, hour = sync_plan(), sync_hour()
 
-    @huey.periodic_task(crontab(), name="deliver_digests")
+    @huey.task(name="deliver_digests")
     def deliver_digests() -> Status:
-        """Every minute: send the digests that are due (claimed in the database)."""
+        """Send the digests that are due now (claimed in the database), returning the counts."""
         return deliver(engine)
+
+    @huey.periodic_task(crontab(), name="deliver_due")
+    def deliver_due() -> None:
+        """Every minute, in the consumer. (huey keeps no result of a periodic task, hence two.)"""
+        deliver(engine)
 
     @huey.task(name="sync_source")
     def sync_source(name: str) -> Status:
@@ -194,7 +201,7 @@ def register(huey: Huey, db_url: str | None) -> Tasks:
         return huey.periodic_task(when, name=f"sync_{name}_{freq}")(enqueue_sync)
 
     schedules = {name: schedule(name, freq) for name, freq in plan.items()}
-    return Tasks(engine, deliver_digests, sync_source, schedules)
+    return Tasks(engine, deliver_digests, deliver_due, sync_source, schedules)
 
 
 def run_worker(db_url: str | None, workers: int = 2, huey_url: str | None = None) -> None:
