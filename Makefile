@@ -40,7 +40,7 @@ test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup --backend=sqlite --backend=postgresql --pg-url=$(PG_URL) $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python bench/run.py --data $(DATA)/vocab --pg-url=$(PG_URL) --out bench/results.json
+	$(BIN)/python bench/run.py --data $(DATA)/vocab --pg-url=$(PG_URL) --out bench/results.json $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) drugradar.db drugradar.db-wal drugradar.db-shm

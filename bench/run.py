@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import platform
 import random
 import tempfile
@@ -287,33 +288,78 @@ def bench_replay(vocab_db: Path, data: Path, tmp: Path) -> dict[str, Any]:
     return out
 
 
+PARTS = ("replay", "alerts", "resolve", "ctgov", "profile", "postgresql")
+
+
+def bench_alerts_on_replays(tmp: Path, data: Path) -> dict[str, Any]:
+    """The COVID replay's database with the TIGIT series replayed into it too: all their events."""
+    import shutil
+
+    from bench_alerts import bench_alerts  # bench/ is on sys.path when run as a script
+
+    from drugradar.track.replay import replay
+
+    db = tmp / "alerts.db"
+    shutil.copy(tmp / "replay_covid.db", db)
+    engine = make_engine(f"sqlite:///{db}")
+    replay(engine, data, sources=["tigit"])
+    try:
+        return bench_alerts(engine)
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("../shared/data/vocab"))
     ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    ap.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts among {', '.join(PARTS)} (alerts needs replay); the "
+        "results file keeps the figures of parts not run",
+    )
     args = ap.parse_args()
+    parts = {p.strip() for p in args.only.split(",") if p.strip()}
     vocab: Path = args.data
-    results: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    results: dict[str, Any] = {}
+    if args.out.exists():
+        results = json.loads(args.out.read_text())
+    results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    results["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = make_engine(f"sqlite:///{tmp}/bench.db")
         results["load_vocab_sqlite_s"] = timed_load(sqlite, vocab)
         results["load_vocab_sqlite_again_s"] = timed_load(sqlite, vocab)  # all skipped
         sqlite.dispose()  # a copy of the dictionary alone, for the replays
-        results["replay_sqlite"] = bench_replay(Path(tmp) / "bench.db", vocab.parent, Path(tmp))
-        results["resolve_sqlite"] = bench_resolve(sqlite, vocab.parent)
-        results["load_ctgov_sqlite"] = bench_ctgov(sqlite, vocab.parent, "sqlite")
-        results["load_profile_sqlite"] = bench_profile(sqlite, vocab.parent)
+        if "replay" in parts or "alerts" in parts:
+            replays = bench_replay(Path(tmp) / "bench.db", vocab.parent, Path(tmp))
+            if "replay" in parts:
+                results["replay_sqlite"] = replays
+        if "alerts" in parts:
+            results["alerts_sqlite"] = bench_alerts_on_replays(Path(tmp), vocab.parent)
+        if "resolve" in parts:
+            results["resolve_sqlite"] = bench_resolve(sqlite, vocab.parent)
+        if "ctgov" in parts:
+            results["load_ctgov_sqlite"] = bench_ctgov(sqlite, vocab.parent, "sqlite")
+        if "profile" in parts:
+            results["load_profile_sqlite"] = bench_profile(sqlite, vocab.parent)
         sqlite.dispose()
+    if "postgresql" in parts:
+        results.update(bench_postgresql(args.pg_url, vocab))
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+def bench_postgresql(pg_url: str, vocab: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
     schema = "bench_" + uuid.uuid4().hex[:8]
-    admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        pg = make_engine(f"{args.pg_url}?options=-csearch_path%3D{schema}")
+        pg = make_engine(f"{pg_url}?options=-csearch_path%3D{schema}")
         results["load_vocab_postgresql_s"] = timed_load(pg, vocab)
         results["resolve_postgresql"] = bench_resolve(pg, vocab.parent)
         results["load_ctgov_postgresql"] = bench_ctgov(pg, vocab.parent, "postgresql")
@@ -322,8 +368,7 @@ def main() -> None:
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    return results
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -606,6 +607,53 @@ def upgrade() -> None:
     """Create or upgrade the database schema (every command also does this)."""
     _engine()
     console.print("Schema is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+) -> None:
+    """Serve the web app and the JSON API (docs at /docs, OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    from drugradar.config import database_url
+
+    _engine().dispose()  # the schema is brought up to date before serving
+    os.environ["DRUGRADAR_DB"] = database_url(state.db)  # the app factory reads it
+    uvicorn.run(
+        "drugradar.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Worker threads of this consumer")] = 2,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            help="redis://host:port/db or sqlite:///file (default: $DRUGRADAR_REDIS_URL, "
+            "else the SQLite file $DRUGRADAR_HUEY_DB or drugradar-queue.db)"
+        ),
+    ] = None,
+) -> None:
+    """Run the schedules: digests every minute, live source syncs daily or weekly
+    ($DRUGRADAR_SYNC, e.g. ``ctgov=daily,labels=weekly``). Several workers may run at once."""
+    from drugradar.config import database_url
+    from drugradar.worker import WorkerConfigError, run_worker
+
+    _engine().dispose()  # the schema is brought up to date before the consumer starts
+    try:
+        run_worker(database_url(state.db), workers=threads, huey_url=queue)
+    except WorkerConfigError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
 
 
 def _register_alerts() -> None:

@@ -211,6 +211,10 @@ def run_worker(db_url: str | None, workers: int = 2, huey_url: str | None = None
     tasks = register(huey, db_url)
     log.info("queue %s; sync schedules: %s", huey.name, sorted(tasks.schedules) or "none")
     try:
-        huey.create_consumer(workers=workers, periodic=True).run()
+        huey.create_consumer(
+            workers=workers,
+            periodic=True,
+            graceful_signal="TERM",  # what service managers send
+        ).run()
     finally:
         tasks.engine.dispose()

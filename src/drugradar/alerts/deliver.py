@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, Select, and_, func, or_, select, update
 
 from drugradar.alerts.channels import ChannelError, RenderedDigest
 from drugradar.alerts.digest import render
@@ -82,11 +83,8 @@ def run_due(engine: Engine, now: datetime | None = None, *, force: bool = False)
     retry failed digests whose backoff has passed."""
     now = now or _now()
     report = RunReport()
-    s = subscription.c
     with engine.connect() as conn:
-        subs = conn.execute(
-            select(s.id, s.user_id, s.created_at).where(s.paused.is_(False), s.deleted.is_(False))
-        ).all()
+        subs = conn.execute(_with_work()).all()
     for row in subs:
         sub = get_subscription(engine, row.user_id, row.id)
         kinds = [k for k in sub.channels.kinds() if k in SENDING]
@@ -96,12 +94,45 @@ def run_due(engine: Engine, now: datetime | None = None, *, force: bool = False)
         slot = now if force else due(sub, created, now)
         if slot is None:
             continue
-        for kind in kinds:
-            _run_one(engine, sub, kind, slot, now, report)
+        oldest = _aware(row.oldest)
+        if not force and not sub.send_empty and (oldest is None or oldest > slot):
+            report.empty += 1  # what came after the slot waits for the next one
+        else:
+            for kind in kinds:
+                _run_one(engine, sub, kind, slot, now, report)
         with engine.begin() as conn:
-            conn.execute(update(subscription).where(s.id == sub.id).values(last_digest_at=slot))
+            conn.execute(
+                update(subscription).where(subscription.c.id == sub.id).values(last_digest_at=slot)
+            )
     _retry_failed(engine, now, report)
     return report
+
+
+def _with_work() -> Select[Any]:
+    """Live subscriptions that may have a digest to send: those with pending deliveries on a
+    sending channel (with the oldest one's time) and those that send even when nothing is new.
+    The outbox bounds the work, not the number of subscriptions."""
+    d, s = delivery.c, subscription.c
+    pending = (
+        select(d.subscription_id, func.min(d.created_at).label("oldest"))
+        .where(
+            d.status == "pending",
+            d.digest_id.is_(None),
+            d.channel.in_([k.value for k in SENDING]),
+        )
+        .group_by(d.subscription_id)
+        .subquery()
+    )
+    return (
+        select(s.id, s.user_id, s.created_at, pending.c.oldest)
+        .outerjoin(pending, pending.c.subscription_id == s.id)
+        .where(
+            s.paused.is_(False),
+            s.deleted.is_(False),
+            or_(s.send_empty.is_(True), pending.c.oldest.is_not(None)),
+        )
+        .order_by(s.id)
+    )
 
 
 def _key(sub: Subscription, kind: ChannelKind, slot: datetime, first_pending: int | None) -> str:

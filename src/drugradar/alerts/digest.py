@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -30,7 +31,9 @@ class DigestGroup:
     top: int = 0  # the highest materiality rank in the group (orders the groups)
 
 
+@cache
 def _env() -> Environment:
+    """One environment per process: templates are compiled once, not per digest."""
     return Environment(
         loader=PackageLoader("drugradar.alerts", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),

@@ -1,0 +1,1 @@
+"""The JSON API (FastAPI) and the application factory the web pages share."""
