@@ -12,14 +12,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from drugradar.alerts.tokens import server_secret
+from drugradar.api import errors
+from drugradar.api.deps import KeyCache
+from drugradar.api.names import ResolverCache
+from drugradar.api.ratelimit import RateLimiter, RateLimitMiddleware, per_minute_from_env
 from drugradar.config import database_url
 from drugradar.store import make_engine, migrate
 
@@ -27,17 +28,11 @@ STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 SESSION_COOKIE = "drugradar_session"
 
 
-def _validation_message(exc: RequestValidationError) -> str:
-    errors = exc.errors()
-    if not errors:
-        return "The request is not valid."
-    first = errors[0]
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-    return f"{where or 'request'}: {first.get('msg', 'not valid')}."
-
-
-def create_app(db_url: str | None = None, *, migrate_schema: bool = True) -> FastAPI:
-    """The app over the database at ``db_url`` (default: ``DRUGRADAR_DB``, else the SQLite file)."""
+def create_app(
+    db_url: str | None = None, *, migrate_schema: bool = True, rate_limit: int | None = None
+) -> FastAPI:
+    """The app over the database at ``db_url`` (default: ``DRUGRADAR_DB``, else the SQLite file);
+    ``rate_limit``: requests per minute per API key (default ``DRUGRADAR_RATE_LIMIT``, 600)."""
     engine = make_engine(database_url(db_url))
     if migrate_schema:
         migrate(engine)
@@ -54,6 +49,11 @@ def create_app(db_url: str | None = None, *, migrate_schema: bool = True) -> Fas
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.resolvers = ResolverCache(engine)
+    app.state.key_cache = KeyCache()
+    app.state.rate_limiter = RateLimiter(
+        per_minute_from_env() if rate_limit is None else rate_limit
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=server_secret().hex(),
@@ -62,16 +62,9 @@ def create_app(db_url: str | None = None, *, migrate_schema: bool = True) -> Fas
         https_only=False,
     )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else "The request failed."
-        return JSONResponse(
-            {"error": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": _validation_message(exc)}, status_code=422)
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
+    app.add_middleware(errors.CatchAll)  # outermost of ours: nothing escapes as a traceback
+    errors.install(app)
 
     from drugradar.api.routes import router as api_router
     from drugradar.web.routes import router as web_router
