@@ -30,6 +30,13 @@ demo: install
 	$(BIN)/drugradar status imatinib --limit 10
 	$(BIN)/drugradar interactions "talimogene laherparepvec" warfarin prednisone
 	$(BIN)/drugradar drug Lipitor > lipitor.json && echo "Lipitor's profile: lipitor.json"
+	$(BIN)/drugradar users demo
+ifneq ($(SERVE),0)
+	@echo "Starting the worker (worker.log) and the server on http://127.0.0.1:8000/ (Ctrl-C stops both)"
+	@$(BIN)/drugradar worker > worker.log 2>&1 & WPID=$$!; \
+	  trap 'kill $$WPID 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/drugradar serve --host 127.0.0.1 --port 8000
+endif
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -43,4 +50,4 @@ bench: install
 	$(BIN)/python bench/run.py --data $(DATA)/vocab --pg-url=$(PG_URL) --out bench/results.json $(if $(ONLY),--only $(ONLY))
 
 clean:
-	rm -rf $(VENV) drugradar.db drugradar.db-wal drugradar.db-shm
+	rm -rf $(VENV) drugradar.db drugradar.db-wal drugradar.db-shm drugradar-queue.db* worker.log

@@ -146,7 +146,7 @@ def test_hints_resolve_to_drugs_and_targets(loaded: Engine) -> None:
     )
     with loaded.begin() as c:
         save(c, [(change, Sighting("ema_medicines", "synthetic", r, date(2025, 3, 1)))])
-    assert concerns.attach(loaded) == 1
+    assert len(concerns.attach(loaded)) == 1
     (ev,) = list_events(loaded, EventFilter(types=("new_approval",)))
     kinds = {k for k, _ in ev.concerns}
     assert {"drug", "target"} <= kinds

@@ -346,6 +346,9 @@ def show(
     epc = [c.name for c in d.classes if c.class_type in {"EPC", "MoA"}]
     if epc:
         console.print("Pharmacologic classes: " + escape("; ".join(epc)))
+    atc = [f"{c.class_source_id} ({c.name})" for c in d.classes if c.class_type == "ATC"]
+    if atc:
+        console.print("WHO ATC (non-commercial use, with attribution): " + escape("; ".join(atc)))
 
 
 def _find_drug(engine: Engine, name: str) -> Drug:
@@ -469,7 +472,9 @@ def replay_cmd(
     data: Annotated[Path, typer.Argument(help="The shared data root")] = DEFAULT_DATA,
     source: Annotated[
         list[str] | None,
-        typer.Option(help="Only these steps: vocab, tvec, covid, xml2023, tigit, fda, ema…"),
+        typer.Option(
+            help="Only these steps: vocab, drugcentral_history, atc, tvec, covid, tigit, fda…"
+        ),
     ] = None,
     until: Annotated[str | None, typer.Option(help="Stop after this date, YYYY-MM-DD")] = None,
 ) -> None:

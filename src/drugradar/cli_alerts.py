@@ -286,6 +286,32 @@ def users_add(
     console.print(f"Account {escape(user.email)} ({user.role.value}) created.")
 
 
+DEMO_EMAIL = "demo@drugradar.local"
+DEMO_PASSWORD = "drugradar-demo"  # a demo account on a local database, said as such
+
+
+@users_app.command("demo")
+def users_demo() -> None:
+    """The demo account (made once; a second run reuses it), following T-VEC and the TIGIT
+    landscape in its inbox, and how to log in."""
+    from drugradar.alerts.subscriptions import add_subscription, list_subscriptions
+    from drugradar.alerts.users import create_user, user_by_email
+
+    engine = _engine()
+    user = user_by_email(engine, DEMO_EMAIL) or create_user(engine, DEMO_EMAIL, DEMO_PASSWORD)
+    if not list_subscriptions(engine, user.id):
+        for drugs, targets in ((["Imlygic"], []), ([], ["TIGIT"])):
+            try:
+                add_subscription(
+                    engine, user.id, drugs=drugs, targets=targets, channels=Channels(inbox=True)
+                )
+            except ValueError as exc:  # the data may not hold it (a partial load)
+                err.print(f"Demo subscription skipped: {exc}")
+    from drugradar.alerts.deliver import base_url
+
+    console.print(f"Open {base_url()}/ and log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="What the key is for")],

@@ -241,6 +241,7 @@ def _store(
     added_data: list[tuple[str, dict[str, Any], date]] = []  # for the change rules
     added: list[dict[str, Any]] = []
     changed: list[tuple[Record, str]] = []
+    returned: set[str] = set()
     for item in spec.parse(release.paths):
         if isinstance(item, Rejected):
             report.quarantined.append(item)
@@ -286,6 +287,8 @@ def _store(
             )
         elif old[0] != h or old[1]:
             changed.append((item, h))
+            if old[1]:  # it had left the source's snapshot and is back
+                returned.add(item.record_id)
     for batch in chunks(added):
         conn.execute(insert(source_record), batch)
     report.n_added = len(added)
@@ -397,6 +400,7 @@ def _store(
             ],
             gone=gone,
             seen=seen,
+            returned=returned,
         )
     rows = [
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -10,10 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 
+from drugradar.dictionary import atc
 from drugradar.dictionary.build import build
 from drugradar.dictionary.ingest import ReleaseReport, load_release
 from drugradar.sources.registry import Release, vocab_releases
 from drugradar.store.schema import (
+    atc_ddd,
     disease,
     disease_ancestor,
     disease_synonym,
@@ -43,6 +45,7 @@ DICTIONARY_TABLES = (
     drug_target,
     drug_indication,
     drug_class,
+    atc_ddd,
     source_record,
     disease,
     disease_synonym,
@@ -86,11 +89,16 @@ def load_vocab(
     force: bool = False,
     hook: ReleaseHook | None = None,
     until: date | None = None,
+    sources: Sequence[str] = (),
 ) -> LoadSummary:
-    """Load every vocabulary release under ``folder`` (up to ``until``); rebuild the
-    dictionary on change."""
+    """Load every vocabulary release under ``folder`` (up to ``until``; of ``sources`` only,
+    when named); rebuild the dictionary on change."""
     hook = hook or ReleaseHook()
-    releases = [r for r in vocab_releases(folder) if until is None or r.release_date <= until]
+    releases = [
+        r
+        for r in vocab_releases(folder)
+        if (until is None or r.release_date <= until) and (not sources or r.spec.name in sources)
+    ]
     if not releases:
         raise FileNotFoundError(f"no vocabulary files found under {folder}")
     summary = LoadSummary()
@@ -182,6 +190,14 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
                 ],
                 surrogate="id",
             ),
+        }
+        atc_classes, ddd = atc.classes(conn)  # resolves names: after the synonyms are written
+        for row in atc_classes:
+            d.drug_class.setdefault(
+                (row["drug_id"], row["name"], row["class_type"], row["source"]), row
+            )
+        counts |= {
+            "atc_ddd": sync_rows(conn, atc_ddd, ddd, ["code", "route", "ddd", "uom"]),
             "salt_form": sync_rows(conn, salt_form, d.salt_form, ["unii"]),
             "drug_target": sync_rows(
                 conn, drug_target, list(d.drug_target.values()), ["drug_id", "target_id", "source"]

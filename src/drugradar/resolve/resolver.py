@@ -28,11 +28,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from drugradar.model import ALIAS_RANK, AliasType
 from drugradar.resolve.normalize import clean_display, norm_key, split_source_tag
@@ -156,11 +157,14 @@ class FuzzyIndex:
 
 
 class Resolver:
-    """Resolve names against the dictionary in ``engine`` (one instance can serve many calls)."""
+    """Resolve names against the dictionary in ``engine`` (one instance can serve many calls).
+
+    Given a connection instead, it reads through it: a build that has just written the names
+    in its own transaction resolves against them before they are committed."""
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | Connection,
         *,
         threshold: float = 85.0,
         limit: int = 5,
@@ -173,6 +177,11 @@ class Resolver:
         self.threshold = threshold
         self.limit = limit
         self._fuzzy: FuzzyIndex | None = None
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        if isinstance(self.engine, Connection):
+            return nullcontext(self.engine)
+        return self.engine.connect()
 
     # -- public ----------------------------------------------------------------------------
     def resolve(self, name: str) -> Resolution:
@@ -227,7 +236,7 @@ class Resolver:
         if not trial_born:
             stmt = stmt.where(s.source != TRIAL_SOURCE)
         key_list = sorted(keys)
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             for i in range(0, len(key_list), 500):
                 batch = key_list[i : i + 500]
                 for r in conn.execute(stmt.where(col.in_(batch))):
@@ -376,7 +385,7 @@ class Resolver:
             stmt = select(s.norm_key).where(  # no DISTINCT: a set in Python is 4x faster
                 s.alias_type.in_(FUZZY_TYPES), func.length(s.norm_key).between(4, 60)
             )
-            with self.engine.connect() as conn:
+            with self._reading() as conn:
                 compiled = stmt.compile(
                     dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
                 )

@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-from drugradar.sources import drugbank, drugbank_targets, drugcentral, mesh, unii
+from drugradar.sources import (
+    drugbank,
+    drugbank_targets,
+    drugcentral,
+    drugcentral_history,
+    mesh,
+    unii,
+    who_atc,
+)
 from drugradar.sources.base import SourceSpec, date_in_name
 
 
@@ -58,6 +66,10 @@ def vocab_releases(folder: Path) -> list[Release]:
         out.append(Release(spec, p.name, (p,), release_date(p)))
     for p in sorted((folder / "mesh-2024").glob("*.tsv*")):
         out.append(Release(mesh.SPEC, p.name, (p,), release_date(folder / "mesh-2024")))
+    for p in sorted((dc / "history_drug_target").glob("drug_target_*.tsv*")):
+        out.append(Release(drugcentral_history.SPEC, p.name, (p,), release_date(p)))
+    for p in sorted((folder / "atc").glob("WHO_ATC-DDD_*.csv*")):
+        out.append(Release(who_atc.SPEC, p.name, (p,), release_date(p)))
     order = {name: i for i, name in enumerate(SOURCE_ORDER)}
     return sorted(out, key=lambda r: (order[r.spec.name], r.release_date, r.label))
 
@@ -69,6 +81,8 @@ SOURCE_ORDER = (
     "drugbank_targets",
     "drugbank_active_targets",
     "mesh",
+    "drugcentral_history",  # dated series kept for their changes (events)
+    "who_atc",
 )
 SPECS = {
     s.name: s
@@ -79,6 +93,8 @@ SPECS = {
         drugbank_targets.ALL_SPEC,
         drugbank_targets.ACTIVE_SPEC,
         mesh.SPEC,
+        drugcentral_history.SPEC,
+        who_atc.SPEC,
     )
 }
 

@@ -213,6 +213,18 @@ drug_class = Table(
     Column("licence", String(60), nullable=False),
 )
 
+# WHO ATC level-5 codes' defined daily doses, one row per route and dose (cimetidine: O, P)
+atc_ddd = Table(
+    "atc_ddd",
+    metadata,
+    Column("code", String(10), primary_key=True),
+    Column("route", String(40), primary_key=True),  # adm_r: O, P, R, Inhal.powder… ("" none)
+    Column("ddd", String(20), primary_key=True),
+    Column("uom", String(20), primary_key=True),
+    Column("note", Text),
+    *provenance_columns(),
+)
+
 meta = Table(
     "meta",
     metadata,

@@ -7,10 +7,12 @@ Materiality (high / medium / low) says how much a change matters to someone foll
 - **medium**: real progress or trouble short of that: earlier phases reached, any other trial
   status or phase change, a primary completion date moved by more than 90 days, enrollment
   changed by more than 20 %, sponsor changed, a supplement or new indication, marketing status,
-  patents listed or delisted, exclusivities granted, orphan designations, label sections changed.
+  patents listed or delisted, exclusivities granted, orphan designations, label sections changed,
+  a drug gaining or losing a target.
 - **low**: housekeeping that a diligent analyst still wants on record: small date moves,
   countries / sites / conditions / interventions edited, collaborators, titles, patent expiry
-  moved, exclusivities expiring, new names in the dictionary.
+  moved, exclusivities expiring, new names in the dictionary, a target's action type
+  restated, WHO ATC codes added, removed or renamed.
 A rule may raise or lower an event from its default when the values say so (the documented cases
 above); ``Change.materiality`` is what is stored.
 """
@@ -137,6 +139,27 @@ _TYPES: list[EventType] = [
     EventType("dictionary", "new_code", L, "A new research code for a drug."),
     EventType("dictionary", "new_brand", L, "A new brand name for a drug."),
     EventType("dictionary", "new_name", L, "Another new name for a drug."),
+    EventType(
+        "dictionary",
+        "target_added",
+        M,
+        "A drug gained a target (DrugCentral revision: a drug and UniProt accession appear).",
+    ),
+    EventType("dictionary", "target_removed", M, "A drug lost a target (DrugCentral revision)."),
+    EventType(
+        "dictionary",
+        "target_action_changed",
+        L,
+        "A drug's action type on a target changed (INHIBITOR -> ANTAGONIST, or first stated).",
+    ),
+    EventType("dictionary", "atc_added", L, "A WHO ATC level-5 (substance) code added."),
+    EventType(
+        "dictionary",
+        "atc_removed",
+        L,
+        "A WHO ATC level-5 code removed (a code moved to another group: removed, then added).",
+    ),
+    EventType("dictionary", "atc_renamed", L, "A WHO ATC level-5 code's substance renamed."),
     # query_result (a saved search's result set)
     EventType("query_result", "entered", M, "A drug now matches a saved search."),
     EventType("query_result", "left", M, "A drug no longer matches a saved search."),

@@ -5,7 +5,10 @@ event not yet done:
 - a trial: its linked drugs (any role), its diseases, its sponsor and collaborators (and their
   parent companies);
 - hints a rule gave: ``application`` -> the drugs and holder of that application's approvals;
-  ``name`` -> the drug whose name (any alias, normalized) it is;
+  ``name`` -> the drug whose name (any alias, normalized) it is; ``drugcentral`` (``id|name``)
+  -> the drug with that DrugCentral id, else the one drug the name resolves to (exact or salt);
+  ``atc`` (``code|name``) -> the one drug the name resolves to; ``uniprot`` -> the target (gene
+  symbol) with that accession;
 - any event: drugs of profile rows built from the record that showed it (same source and id);
 - every drug found -> its targets (gene symbols).
 """
@@ -17,11 +20,13 @@ from collections import defaultdict
 import orjson
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
 from drugradar.store.schema import (
     approval,
     designation,
     drug_target,
+    drug_xref,
     event,
     event_concern,
     event_source,
@@ -65,6 +70,8 @@ def _attach_batch(conn: Connection, batch: list) -> None:  # type: ignore[type-a
     trials: dict[str, list[int]] = defaultdict(list)
     apps: dict[str, list[int]] = defaultdict(list)
     names: dict[str, list[int]] = defaultdict(list)
+    coded: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    uniprot: dict[str, list[int]] = defaultdict(list)
     for r in batch:
         if r.entity_kind == "trial":
             trials[r.entity_id].append(r.id)
@@ -73,9 +80,16 @@ def _attach_batch(conn: Connection, batch: list) -> None:  # type: ignore[type-a
                 apps[ref].append(r.id)
             elif kind == "name" and norm_key(ref):
                 names[norm_key(ref)].append(r.id)
+            elif kind in ("drugcentral", "atc"):
+                code, _, name = ref.partition("|")
+                coded[(kind, code)].append((r.id, name))
+            elif kind == "uniprot":
+                uniprot[ref].append(r.id)
     _trials(conn, trials, found)
     _applications(conn, apps, found)
     _names(conn, names, found)
+    _coded(conn, coded, found)
+    _uniprot(conn, uniprot, found)
     _profile_rows(conn, ids, found)
     _targets(conn, found)
     rows = [
@@ -139,6 +153,51 @@ def _names(conn: Connection, names: dict[str, list[int]], found: dict[int, set[C
         ):
             for eid in names[r.norm_key]:
                 found[eid].add(("drug", r.drug_id))
+
+
+def _coded(
+    conn: Connection,
+    coded: dict[tuple[str, str], list[tuple[int, str]]],
+    found: dict[int, set[Concern]],
+) -> None:
+    """Drugs by DrugCentral id (the dictionary's cross-references), else by the name the source
+    gives, resolved as the WHO ATC classes are (exact or salt, one drug, never looser)."""
+    from drugradar.dictionary.atc import substance_drugs  # the dictionary imports the tracker
+
+    by_id: dict[str, set[str]] = defaultdict(set)
+    ids = sorted(code for kind, code in coded if kind == "drugcentral")
+    x = drug_xref.c
+    for batch in chunks(ids, 500):
+        for r in conn.execute(
+            select(x.value, x.drug_id)
+            .where(x.namespace == "drugcentral", x.value.in_(batch))
+            .distinct()
+        ):
+            by_id[r.value].add(r.drug_id)
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for (kind, code), events in coded.items():
+        for eid, name in events:
+            if kind == "drugcentral" and by_id.get(code):
+                found[eid].update(("drug", d) for d in by_id[code])
+            elif name:
+                by_name[name].append(eid)
+    if by_name:
+        for name, did in substance_drugs(Resolver(conn, trial_born=False), by_name).items():
+            for eid in by_name[name]:
+                found[eid].add(("drug", did))
+
+
+def _uniprot(conn: Connection, accs: dict[str, list[int]], found: dict[int, set[Concern]]) -> None:
+    """Targets (gene symbols) the target table knows by UniProt accession."""
+    t = target.c
+    for batch in chunks(sorted(accs), 500):
+        for r in conn.execute(
+            select(t.uniprot, t.gene_symbol)
+            .where(t.uniprot.in_(batch), t.gene_symbol.is_not(None))
+            .distinct()
+        ):
+            for eid in accs[r.uniprot]:
+                found[eid].add(("target", r.gene_symbol))
 
 
 def _profile_rows(conn: Connection, ids: list[int], found: dict[int, set[Concern]]) -> None:

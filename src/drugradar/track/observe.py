@@ -50,8 +50,12 @@ def record_events(
     changed: Iterable[tuple[str, JSON | None, JSON, date]],
     gone: Iterable[str],
     seen: set[str],
+    returned: set[str] | None = None,
 ) -> int:
-    """Store the events of one release; return how many drafts it made (new or merged)."""
+    """Store the events of one release; return how many drafts it made (new or merged).
+
+    ``returned``: records of a full-snapshot source that had left it and are back; the rule
+    sees them as reappeared (their stored version is the one from before they left)."""
     source = release.spec.name
     rule = rule_for(source)
     if rule is None:
@@ -76,6 +80,7 @@ def record_events(
             members |= prev  # what it lacks still counts as present for the next day
             left = set()
         _keep_members(conn, source, release.scope, release_id, members, ever)
+    back |= returned or set()
     again = replace(ctx, reappeared=True)
     for rid, data, when in added:
         emit(rid, None, data, when)

@@ -1,8 +1,11 @@
 """``drugradar replay``: live through every dated snapshot of a data root, oldest first.
 
-The dictionary is rebuilt at its last few release dates (``vocab_checkpoints``), so the names
-a drug gained in its newest vocabularies become events. The steps run in the order of their first
-snapshot date, and each loads its snapshots in date
+The dated vocabulary series (DrugCentral's drug-target revisions, the WHO ATC versions) are
+vocabulary files, loaded by the vocab step like the rest; their own steps
+(``drugcentral_history``, ``atc``) load only them, for ``--source``. The dictionary is rebuilt at
+its last few release dates (``vocab_checkpoints``), so the names a drug gained in its newest
+vocabularies become events. The steps run in the order of their first snapshot date, and each
+loads its snapshots in date
 order, so the database ends as a live system would be after syncing on those dates (the
 dictionary comes first: the other sources link to it). Within a step a source's releases are
 loaded oldest first; sources of a profile group are not interleaved day by day with each other
@@ -55,6 +58,12 @@ PROFILE_STEPS = {
 }
 
 
+# dated vocabulary series kept for their changes: step name -> source; the vocab step loads
+# them too (they are vocabulary files), these steps let ``--source`` pick one
+VOCAB_SERIES = {
+    "drugcentral_history": ("drugcentral_history", "DrugCentral drug-target revisions"),
+    "atc": ("who_atc", "WHO ATC classification"),
+}
 VOCAB_CHECKPOINTS = 3  # dictionary rebuilds: one up to the last few release dates, then each
 
 
@@ -71,6 +80,11 @@ def vocab_checkpoints(folder: Path, until: date | None) -> list[date | None]:
 def plan(data: Path) -> list[Step]:
     """Every step a data root holds, dictionary first, then by first snapshot date."""
     steps = [Step("vocab", "dictionary vocabularies", date.min, (data / "vocab",))]
+    releases = vocab_releases(data / "vocab") if (data / "vocab").is_dir() else []
+    for name, (source, title) in VOCAB_SERIES.items():
+        days = [r.release_date for r in releases if r.spec.name == source]
+        if days:
+            steps.append(Step(name, title, min(days), (data / "vocab",)))
     ct = data / "ctgov"
     for folder in sorted((ct / "tvec").glob("*")) if (ct / "tvec").is_dir() else []:
         day = date_in_name(folder.name)
@@ -122,6 +136,10 @@ def replay(
             for checkpoint in vocab_checkpoints(step.paths[0], until):
                 vocab = load_vocab(engine, step.paths[0], hook=hook, until=checkpoint)
                 result.releases += vocab.releases
+        elif step.name in VOCAB_SERIES:
+            source = VOCAB_SERIES[step.name][0]
+            vocab = load_vocab(engine, step.paths[0], hook=hook, until=until, sources=(source,))
+            result.releases = vocab.releases
         elif step.name in PROFILE_STEPS:
             summary = load_profile(engine, data, groups=(step.name,), hook=hook, until=until)
             result.releases = summary.releases

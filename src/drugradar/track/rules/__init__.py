@@ -80,4 +80,4 @@ def _load_all() -> None:
     _LOADED.append(True)
 
 
-RULE_MODULES = ("ctgov", "fda", "ema", "labels")
+RULE_MODULES = ("ctgov", "fda", "ema", "labels", "drugcentral", "atc")
