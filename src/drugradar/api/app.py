@@ -19,9 +19,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from drugradar.alerts.tokens import server_secret
 from drugradar.api import errors
 from drugradar.api.deps import KeyCache
-from drugradar.api.names import ResolverCache
 from drugradar.api.ratelimit import RateLimiter, RateLimitMiddleware, per_minute_from_env
 from drugradar.config import database_url
+from drugradar.search.suggest import ResolverCache
 from drugradar.store import make_engine, migrate
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"

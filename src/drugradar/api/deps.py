@@ -22,8 +22,8 @@ from fastapi import HTTPException, Request
 from sqlalchemy import Engine, select, update
 
 from drugradar.alerts.users import get_user, user_for_api_key
-from drugradar.api.names import ResolverCache
 from drugradar.model.subscription import Role, User
+from drugradar.search.suggest import ResolverCache
 from drugradar.store.schema import api_key, user_account
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

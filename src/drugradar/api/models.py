@@ -26,6 +26,9 @@ class DrugHit(BaseModel):
     highest_phase: str | None = Field(description="Of active or suspended programs.")
     highest_phase_ever: str | None
     matched_alias: str | None = Field(description="The name that matched q, when q is given.")
+    organizations: list[str] = Field(
+        default_factory=list, description="Parent companies, the furthest along first (3 at most)."
+    )
 
 
 class SearchOut(BaseModel):

@@ -10,9 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from drugradar.api import export
-from drugradar.api.cursor import CursorError
 from drugradar.api.deps import engine_of, resolvers
-from drugradar.api.drug_search import SORTS, facets, iter_results, resolve_sort, search_page
 from drugradar.api.jsonresp import JSONBytes
 from drugradar.api.models import (
     DrugHit,
@@ -23,13 +21,17 @@ from drugradar.api.models import (
     Suggestion,
     SuggestOut,
 )
-from drugradar.api.names import suggest
 from drugradar.api.params import EventParams, SearchParams, resolve_drug
 from drugradar.profile.view import profile_of
+from drugradar.search.cursor import CursorError
+from drugradar.search.facets import facets
 from drugradar.search.query import SearchError
+from drugradar.search.results import SORTS, Hit, iter_results, resolve_sort, search_page
+from drugradar.search.suggest import suggest
 from drugradar.track.query import as_dict, list_events
 
 router = APIRouter(tags=["drugs"])
+API_FACETS = ("modality", "activity", "country", "phase")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}
 BAD: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}}
 Sort = Annotated[
@@ -56,14 +58,26 @@ def search_drugs(
         page = search_page(engine, query, sort=sort, limit=limit, after=cursor)
     except (SearchError, CursorError) as exc:
         raise HTTPException(400, str(exc)) from None
-    total, counts = facets(engine, query) if with_facets else (None, None)
+    total, counts = facets(engine, query, names=API_FACETS) if with_facets else (None, None)
     return SearchOut(
         query=query.to_dict(),
         sort=page.sort,
         total=total,
-        facets=counts,
-        results=[DrugHit(**r) for r in page.results],
+        facets={k: {f.value: f.count for f in v} for k, v in counts.items()} if counts else None,
+        results=[_hit(h) for h in page.results],
         next_cursor=page.next_cursor,
+    )
+
+
+def _hit(h: Hit) -> DrugHit:
+    return DrugHit(
+        id=h.id,
+        preferred_name=h.preferred_name,
+        modality=h.modality,
+        highest_phase=h.highest_phase,
+        highest_phase_ever=h.highest_phase_ever,
+        matched_alias=h.matched_alias,
+        organizations=h.organizations,
     )
 
 
@@ -90,7 +104,7 @@ def export_drugs(
         sort = resolve_sort(query, sort)  # refused here, before the response starts
     except SearchError as exc:
         raise HTTPException(400, str(exc)) from None
-    results = iter_results(engine, query, sort=sort)
+    results = (h.as_dict() for h in iter_results(engine, query, sort=sort))
     head = list(islice(results, 1))  # the first query runs here: its errors are still a 4xx
     rows = chain(head, results)
     headers = {"Content-Disposition": f'attachment; filename="drugradar-search.{fmt}"'}

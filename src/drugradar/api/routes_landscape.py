@@ -10,19 +10,38 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from drugradar.api.deps import engine_of, resolvers
 from drugradar.api.jsonresp import JSONBytes
-from drugradar.api.landscape import (
-    disease_landscape,
-    organization_landscape,
-    target_landscape,
-    trial_detail,
-)
 from drugradar.api.models import ErrorOut, EventOut, EventsOut, InteractionsOut, ResolvedName
 from drugradar.api.params import EventParams, resolve_drug
 from drugradar.profile.interactions import check
+from drugradar.search.landscape import Landscape, by_phase, landscape, pipeline
 from drugradar.track.query import as_dict, list_events
+from drugradar.trials.detail import trial_detail
 
 router = APIRouter()
 MAX_CHECKED = 20
+Row = dict[str, Any]
+
+
+def _landscape_json(found: Landscape) -> Row:
+    """``{<kind>: what it is, by_phase, drugs}``: each drug at its highest live phase in
+    scope, with the highest ever."""
+    drugs: list[Row] = []
+    for r in found.rows:
+        row: Row = {
+            "id": r.drug_id,
+            "preferred_name": r.name,
+            "modality": r.modality,
+            "highest_phase": r.phase,
+            "highest_phase_ever": r.phase_ever,
+        }
+        if found.kind == "target":
+            row["action_types"] = r.action_types
+        drugs.append(row)
+    return {
+        found.kind: found.subject,
+        "by_phase": [{"phase": p, "drugs": n} for p, n in by_phase(found.rows)],
+        "drugs": drugs,
+    }
 
 
 def _doc(description: str) -> dict[int | str, dict[str, Any]]:
@@ -56,10 +75,10 @@ def get_trial(request: Request, nct: str) -> JSONBytes:
     responses=_doc("The target's drugs by highest phase."),
 )
 def get_target(request: Request, symbol: str) -> JSONBytes:
-    found = target_landscape(engine_of(request), symbol)
+    found = landscape(engine_of(request), "target", symbol)
     if found is None:
         raise HTTPException(404, f"No target has the gene symbol {symbol!r}.")
-    return JSONBytes(found)
+    return JSONBytes(_landscape_json(found))
 
 
 @router.get(
@@ -70,10 +89,11 @@ def get_target(request: Request, symbol: str) -> JSONBytes:
 )
 def get_organization(request: Request, key: str) -> JSONBytes:
     """By name or normalized key (``merck co``): drugs by highest phase and the pipeline."""
-    found = organization_landscape(engine_of(request), key)
+    engine = engine_of(request)
+    found = landscape(engine, "organization", key)
     if found is None:
         raise HTTPException(404, f"No development is known for an organization called {key!r}.")
-    return JSONBytes(found)
+    return JSONBytes({**_landscape_json(found), "pipeline": pipeline(engine, found.ref)})
 
 
 @router.get(
@@ -84,10 +104,10 @@ def get_organization(request: Request, key: str) -> JSONBytes:
 )
 def get_disease(request: Request, ident: str) -> JSONBytes:
     """By MeSH id (``D008545``) or any MeSH name of the disease."""
-    found = disease_landscape(engine_of(request), ident)
+    found = landscape(engine_of(request), "disease", ident)
     if found is None:
         raise HTTPException(404, f"No disease matches {ident!r} (try its MeSH name or id).")
-    return JSONBytes(found)
+    return JSONBytes(_landscape_json(found))
 
 
 @router.get(

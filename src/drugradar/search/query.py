@@ -9,6 +9,7 @@ not three facts from three programs. ``phase`` means "reached at least this phas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -79,15 +80,19 @@ class SearchQuery:
         )
 
 
-def drug_ids(q: SearchQuery) -> Select[Any]:
-    """A SELECT of the ids of the (live) drugs the query finds."""
+def drug_ids(q: SearchQuery, also: Sequence[str] = ()) -> Select[Any]:
+    """A SELECT of the ids of the (live) drugs the query finds. ``also``: drugs that count as
+    matching the text though no name contains it (the resolver's typo-tolerant matches); the
+    other filters still apply to them."""
     d = drug.c
     stmt = select(d.id).where(d.retired.is_(False))
     if q.text:
         key = norm_key(q.text)
         like = f"%{key}%"
         s = synonym.c
-        stmt = stmt.where(exists().where(s.drug_id == d.id, s.norm_key.like(like)))
+        # one scan of the names, not a probe per drug: several times faster on a whole dictionary
+        named = d.id.in_(select(s.drug_id).where(s.norm_key.like(like)))
+        stmt = stmt.where(or_(named, d.id.in_(list(also))) if also else named)
     if q.modality:
         stmt = stmt.where(d.modality == q.modality)
     if q.target:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from drugradar.web.auth import current_user, login_redirect
 from drugradar.web.csrf import FIELD, CsrfError, verify
+from drugradar.web.render import error_page
 
 
 class Form:
@@ -33,7 +38,19 @@ async def read_form(request: Request) -> Form:
     return Form(request, await request.form())
 
 
-__all__ = ["CsrfError", "Form", "clean", "read_form"]
+async def signed_in_post(request: Request, handle: Callable[[Form], Response]) -> Response:
+    """A signed-in person's form: log in first, the CSRF token checked (403 page otherwise),
+    then ``handle`` in a worker thread (it reads and writes the database)."""
+    if current_user(request) is None:
+        return login_redirect(request)
+    try:
+        form = await read_form(request)
+    except CsrfError as exc:
+        return error_page(request, 403, str(exc))
+    return await run_in_threadpool(handle, form)
+
+
+__all__ = ["CsrfError", "Form", "clean", "read_form", "signed_in_post"]
 
 
 def clean(text: str, limit: int = 2000) -> str:

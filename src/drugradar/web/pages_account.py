@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from drugradar.alerts import inbox as inbox_lib
+from drugradar.alerts.subscriptions import NotFound
 from drugradar.alerts.users import (
     AccountError,
     NotAllowed,
@@ -16,11 +18,11 @@ from drugradar.alerts.users import (
 )
 from drugradar.web.auth import current_user, login_redirect, safe_next, sign_in, sign_out
 from drugradar.web.csrf import rotate
-from drugradar.web.forms import CsrfError, Form, as_int, read_form
-from drugradar.web.inbox_data import inbox, mark_read
+from drugradar.web.forms import CsrfError, Form, as_int, read_form, signed_in_post
 from drugradar.web.render import error_page, page
 
 router = APIRouter()
+INBOX_PAGE = 200
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -108,13 +110,7 @@ def _create_key(request: Request, form: Form) -> Response:
 
 @router.post("/keys", response_class=HTMLResponse)
 async def new_key(request: Request) -> Response:
-    if current_user(request) is None:
-        return login_redirect(request)
-    try:
-        form = await read_form(request)
-    except CsrfError as exc:
-        return error_page(request, 403, str(exc))
-    return await run_in_threadpool(_create_key, request, form)
+    return await signed_in_post(request, lambda form: _create_key(request, form))
 
 
 def _revoke(request: Request, key_id: int) -> Response:
@@ -129,13 +125,7 @@ def _revoke(request: Request, key_id: int) -> Response:
 
 @router.post("/keys/{key_id}/revoke", response_class=HTMLResponse)
 async def revoke(request: Request, key_id: str) -> Response:
-    if current_user(request) is None:
-        return login_redirect(request)
-    try:
-        await read_form(request)
-    except CsrfError as exc:
-        return error_page(request, 403, str(exc))
-    return await run_in_threadpool(_revoke, request, as_int(key_id, 0))
+    return await signed_in_post(request, lambda _form: _revoke(request, as_int(key_id, 0)))
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -143,21 +133,24 @@ def inbox_page(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return login_redirect(request)
-    items, unread = inbox(request.app.state.engine, user.id)
+    engine = request.app.state.engine
+    items = inbox_lib.inbox(engine, user.id, limit=INBOX_PAGE)
+    unread = inbox_lib.unread_count(engine, user.id)
     return page(request, "inbox.html", {"title": "Inbox", "items": items, "unread": unread})
+
+
+def _mark_read(request: Request, form: Form) -> Response:
+    user = current_user(request)
+    assert user is not None
+    one = form.get("id")
+    ids = None if not one else [as_int(one, 0)]
+    try:
+        inbox_lib.mark_read(request.app.state.engine, user.id, ids)
+    except NotFound as exc:
+        return error_page(request, 404, str(exc))
+    return RedirectResponse("/inbox", status_code=303)
 
 
 @router.post("/inbox/read", response_class=HTMLResponse)
 async def inbox_read(request: Request) -> Response:
-    user = current_user(request)
-    if user is None:
-        return login_redirect(request)
-    try:
-        form = await read_form(request)
-    except CsrfError as exc:
-        return error_page(request, 403, str(exc))
-    one = form.get("id")
-    await run_in_threadpool(
-        mark_read, request.app.state.engine, user.id, as_int(one, 0) if one else None
-    )
-    return RedirectResponse("/inbox", status_code=303)
+    return await signed_in_post(request, lambda form: _mark_read(request, form))

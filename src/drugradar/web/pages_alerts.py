@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from drugradar.alerts import subscriptions as subs
 from drugradar.alerts.preview import preview
+from drugradar.api.deps import resolvers
 from drugradar.model.event import Materiality
 from drugradar.model.subscription import Channels, Frequency, Schedule
 from drugradar.search.query import SearchError
@@ -22,9 +22,8 @@ from drugradar.store.repository import get_drug
 from drugradar.track.catalogue import FAMILIES
 from drugradar.track.query import as_dict
 from drugradar.web.auth import current_user, login_redirect
-from drugradar.web.forms import CsrfError, Form, as_int, clean, read_form
+from drugradar.web.forms import Form, as_int, clean, signed_in_post
 from drugradar.web.render import error_page, page
-from drugradar.web.suggest import resolver_of
 
 router = APIRouter()
 KINDS = ("drug", "target", "disease", "organization", "search")
@@ -47,7 +46,7 @@ def _what(request: Request, kind: str, ref: str, search: dict[str, str]) -> str:
         known = get_drug(request.app.state.engine, ref) if len(ref) <= 16 else None
         if known is not None:
             return f"the drug {known.preferred_name}"
-        best = resolver_of(request).resolve(ref[:300]).best
+        best = resolvers(request).get().resolve(ref[:300]).best
         return f"the drug {best.preferred_name}" if best else f"the drug “{ref}”"
     if kind == "search":
         parts = [f"{k}={v}" for k, v in search.items() if v]
@@ -172,13 +171,7 @@ def _create(request: Request, form: Form) -> Response:
 
 @router.post("/alerts/new", response_class=HTMLResponse)
 async def create_alert(request: Request) -> Response:
-    if current_user(request) is None:
-        return login_redirect(request)
-    try:
-        form = await read_form(request)
-    except CsrfError as exc:
-        return error_page(request, 403, str(exc))
-    return await run_in_threadpool(_create, request, form)
+    return await signed_in_post(request, lambda form: _create(request, form))
 
 
 @router.get("/alerts", response_class=HTMLResponse)
@@ -207,15 +200,9 @@ def _act(request: Request, action: str, sid: int) -> Response:
 
 @router.post("/alerts/{sid}/{action}", response_class=HTMLResponse)
 async def alert_action(request: Request, sid: str, action: str) -> Response:
-    if current_user(request) is None:
-        return login_redirect(request)
-    if action not in ("pause", "resume", "delete"):
+    if current_user(request) is not None and action not in ("pause", "resume", "delete"):
         return error_page(request, 404, "An alert can be paused, resumed or deleted.")
-    try:
-        await read_form(request)
-    except CsrfError as exc:
-        return error_page(request, 403, str(exc))
-    return await run_in_threadpool(_act, request, action, as_int(sid, 0))
+    return await signed_in_post(request, lambda _form: _act(request, action, as_int(sid, 0)))
 
 
 @router.get("/alerts/{sid}/preview", response_class=HTMLResponse)

@@ -7,12 +7,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from drugradar.api.deps import resolvers
 from drugradar.profile.view import profile_of
 from drugradar.web.article import article, status_source_link
 from drugradar.web.forms import clean
 from drugradar.web.freshness import last_sync
 from drugradar.web.render import error_page, page
-from drugradar.web.suggest import resolver_of
 
 router = APIRouter()
 
@@ -23,7 +23,7 @@ def drug_page(request: Request, ref: str) -> Response:
     ref = clean(ref, 300)
     profile = profile_of(engine, ref) if len(ref) <= 16 else None
     if profile is None:
-        best = resolver_of(request).resolve(ref[:300]).best
+        best = resolvers(request).get().resolve(ref[:300]).best
         if best is None:
             return error_page(request, 404, f"No drug is known by the name “{ref[:300]}”.")
         return RedirectResponse(f"/drugs/{quote(best.drug_id)}", status_code=307)

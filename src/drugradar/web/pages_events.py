@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from drugradar.api.deps import resolvers
 from drugradar.model.event import Materiality
 from drugradar.profile.interactions import check
 from drugradar.sources.ddi import LEVELS
@@ -14,7 +15,6 @@ from drugradar.track.catalogue import FAMILIES
 from drugradar.track.query import EventFilter, as_dict, list_events
 from drugradar.web.forms import clean
 from drugradar.web.render import page
-from drugradar.web.suggest import resolver_of
 
 router = APIRouter()
 MAX_DRUGS = 12
@@ -46,7 +46,7 @@ def events_page(
     concern = None
     drug_name = None
     if drug:
-        best = resolver_of(request).resolve(drug[:300]).best
+        best = resolvers(request).get().resolve(drug[:300]).best
         if best is None:
             problems.append(f"No drug matches “{drug[:300]}”.")
         else:
@@ -77,7 +77,7 @@ def events_page(
 @router.get("/interactions", response_class=HTMLResponse)
 def interactions_page(request: Request, drugs: str = "") -> HTMLResponse:
     names = [clean(n, 300) for n in drugs.split(",") if clean(n, 300)][:MAX_DRUGS]
-    resolver = resolver_of(request)
+    resolver = resolvers(request).get()
     resolved: list[dict[str, str]] = []
     unknown: list[str] = []
     for name in names:

@@ -1,6 +1,6 @@
-"""Names to drugs for the API: one resolver per app (its fuzzy index of every name takes
-seconds to build on the whole dictionary, so it is kept), rebuilt after a while so that names
-loaded by the worker meanwhile are found; and the search box's suggestions.
+"""Names to drugs as one types: one resolver per app (its fuzzy index of every name takes
+seconds to build on the whole dictionary, so it is kept, and rebuilt after a while so that names
+loaded meanwhile are found), and the search box's suggestions.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ _TOP = "\U0010ffff"  # above every character: key <= k < key + _TOP is "k starts
 
 
 class ResolverCache:
+    """The app's resolver, made on first use and again after ``refresh_s``."""
+
     def __init__(self, engine: Engine, refresh_s: float = REFRESH_S) -> None:
         self.engine = engine
         self.refresh_s = refresh_s
