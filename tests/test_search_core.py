@@ -1,6 +1,7 @@
 """The core that the API and the pages share, called as a library on both backends: search
 results (typo-tolerant matches, cursor and numbered pages, sorts, the alias worth showing),
-facets, suggestions, landscapes and pipelines, and the inbox's owner checks.
+facets, the in-memory name index (the same results as SQL; never stale after a load),
+suggestions, landscapes and pipelines, and the inbox's owner checks.
 
 One database per backend and module, loaded like the web tests' (``web_data``).
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -18,7 +20,9 @@ from drugradar.alerts import inbox
 from drugradar.alerts import subscriptions as subs
 from drugradar.alerts.subscriptions import NotFound
 from drugradar.alerts.users import create_user
+from drugradar.dictionary import load_vocab
 from drugradar.resolve import norm_key
+from drugradar.search import name_index
 from drugradar.search.facets import facets
 from drugradar.search.landscape import by_phase, countries, landscape, pipeline, ranked
 from drugradar.search.phases import rank
@@ -26,9 +30,9 @@ from drugradar.search.query import SearchQuery, drug_ids
 from drugradar.search.results import iter_results, search_page, typo_matches
 from drugradar.search.suggest import ResolverCache, prefix_matches, suggest
 from drugradar.store import migrate
-from drugradar.store.schema import delivery, event
+from drugradar.store.schema import delivery, drug, event, synonym
 
-from .conftest import Database
+from .conftest import FIXTURE_VOCAB, Database
 from .web_data import PASSWORD, load_web_data
 
 TVEC = "Talimogene laherparepvec"
@@ -117,7 +121,143 @@ def test_facets_count_what_each_filter_keeps(engine: Engine) -> None:
     assert melanoma and melanoma[0].label == "Melanoma"
 
 
-# -- suggestions ------------------------------------------------------------------------------
+# -- the name index ---------------------------------------------------------------------------
+# a code with a hyphen, a brand, an INN, a part of many names, two letters, no name at all
+TEXTS = ("T-VEC", "Imlygic", "pembrolizumab", "mab", "ab", "ol", "zzqxj")
+
+
+def _everything(
+    engine: Engine, q: SearchQuery, index: name_index.NameIndex | None
+) -> tuple[object, ...]:
+    """What a search shows, by every means: pages in each sort, a cursor walk, facets, export."""
+    pages = [search_page(engine, q, sort=s, limit=7, index=index) for s in ("relevance", "-phase")]
+    walk, after = [], None
+    while True:
+        page = search_page(engine, q, sort="name", limit=4, after=after, index=index)
+        walk += page.results
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    return (
+        pages,
+        walk,
+        facets(engine, q, index=index),
+        list(iter_results(engine, q, sort="relevance", batch=5, index=index)),
+        search_page(engine, q, offset=3, limit=3, index=index),
+    )
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_name_index_finds_exactly_what_sql_finds(
+    engine: Engine, resolvers: ResolverCache, text: str
+) -> None:
+    index = name_index.NameIndexCache(engine).get()
+    assert index is not None
+    q = SearchQuery(text=text)
+    hits = index.drugs_containing(norm_key(text))
+    assert hits is not None  # the fast path answered
+    with engine.connect() as conn:
+        live = set(conn.execute(drug_ids(q)).scalars())
+        retired = set(conn.execute(select(drug.c.id).where(drug.c.retired.is_(True))).scalars())
+    assert set(hits.ids) - retired == live and (live or text == "zzqxj")
+    assert _everything(engine, q, index) == _everything(engine, q, None)
+    matches = typo_matches(resolvers.get(), q)  # the page's way: typo matches join, rank first
+    with_typos = [
+        search_page(engine, q, matches=matches, limit=50, index=ix).results for ix in (index, None)
+    ]
+    assert with_typos[0] == with_typos[1]
+    also = [m.drug_id for m in matches]
+    assert facets(engine, q, also=also, index=index) == facets(engine, q, also=also)
+    filtered = SearchQuery(text=text, phase="PHASE_2", country="United States")
+    assert _everything(engine, filtered, index) == _everything(engine, filtered, None)
+
+
+@pytest.mark.parametrize("block", [8, 64, 4096])
+def test_name_index_against_every_name(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Every piece of every name (and a few of no name), blocks small and large: the index's
+    drugs and tiers are those of reading each name."""
+    monkeypatch.setattr(name_index, "BLOCK", block)
+    with engine.connect() as conn:
+        pairs = sorted(set(conn.execute(select(synonym.c.norm_key, synonym.c.drug_id)).tuples()))
+    index = name_index.NameIndex(pairs)
+    keys = sorted({k[i : i + n] for k, _ in pairs[::7] for n in (1, 2, 3, 6) for i in (0, 2)})
+    for key in [*keys, "zzqxj", "q9q9", "0"]:
+        hits = index.drugs_containing(key)
+        every = {d for k, d in pairs if key in k}
+        if hits is None:
+            assert len(every) > name_index.MAX_DRUGS or key == ""
+            continue
+        equal = {d for k, d in pairs if k == key}
+        starting = {d for k, d in pairs if k.startswith(key)} - equal
+        assert (hits.ids, hits.equal, hits.starting) == (
+            sorted(every),
+            sorted(equal),
+            sorted(starting),
+        ), key
+
+
+def test_cursors_carry_over_between_the_index_and_sql(engine: Engine) -> None:
+    """A cursor made on one path pages on the other (the index is rebuilt between pages)."""
+    index = name_index.NameIndexCache(engine).get()
+    q = SearchQuery(text="mab")
+    first = search_page(engine, q, limit=5, index=index)
+    assert first.next_cursor is not None
+    second = [
+        search_page(engine, q, limit=5, after=first.next_cursor, index=ix).results
+        for ix in (index, None)
+    ]
+    assert second[0] == second[1] and second[0]
+
+
+def test_too_common_a_text_is_left_to_sql(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = name_index.NameIndexCache(engine).get()
+    assert index is not None and index.drugs_containing("") is None
+    q = SearchQuery(text="ab")
+    hits = index.drugs_containing("ab")
+    assert hits is not None and len(hits.ids) > 2
+    monkeypatch.setattr(name_index, "MAX_DRUGS", 2)
+    fresh = name_index.NameIndex.load(engine)  # nothing remembered
+    assert fresh.drugs_containing("ab") is None
+    assert _everything(engine, q, fresh) == _everything(engine, q, None)
+
+
+def test_the_name_index_is_never_stale(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A dictionary load after the index was built (names added, a rebuild), and a name a trial
+    load adds without a rebuild: the next search sees them."""
+    d = Database(backend, tmp_path, request.config.getoption("pg_url"))
+    try:
+        migrate(d.engine)
+        load_vocab(d.engine, FIXTURE_VOCAB, until=date(2025, 3, 1))
+        cache = name_index.NameIndexCache(d.engine)
+        q = SearchQuery(text="Qvantig")  # OPDIVO QVANTIG: first named by the UNII of 2025-06
+        built = cache.get()
+        assert built is not None and built is cache.get()  # kept while nothing changes
+        assert search_page(d.engine, q, index=built).results == []
+        load_vocab(d.engine, FIXTURE_VOCAB)
+        again = cache.get()
+        assert again is not None and again is not built
+        found = search_page(d.engine, q, index=again).results
+        assert "Nivolumab" in {h.preferred_name for h in found}
+        assert _everything(d.engine, q, again) == _everything(d.engine, q, None)
+        nivolumab = next(h.id for h in found if h.preferred_name == "Nivolumab")
+        with d.engine.begin() as conn:  # as a trial load adds a research code's name
+            row = conn.execute(select(synonym).where(synonym.c.drug_id == nivolumab)).first()
+            assert row is not None
+            values = {k: v for k, v in row._mapping.items() if k != "id"}
+            values |= {"name": "ZZQ-4242", "norm_key": "zzq4242", "head_key": None}
+            conn.execute(insert(synonym).values(**values))
+        latest = cache.get()
+        assert latest is not None and latest is not again
+        code = SearchQuery(text="zzq 4242")
+        assert [h.id for h in search_page(d.engine, code, index=latest).results] == [nivolumab]
+    finally:
+        d.drop()
+
+
 def test_suggestions_are_typo_tolerant_then_by_prefix(
     engine: Engine, resolvers: ResolverCache
 ) -> None:

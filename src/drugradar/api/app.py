@@ -21,6 +21,7 @@ from drugradar.api import errors
 from drugradar.api.deps import KeyCache
 from drugradar.api.ratelimit import RateLimiter, RateLimitMiddleware, per_minute_from_env
 from drugradar.config import database_url
+from drugradar.search.name_index import NameIndexCache
 from drugradar.search.suggest import ResolverCache
 from drugradar.store import make_engine, migrate
 
@@ -50,6 +51,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.resolvers = ResolverCache(engine)
+    app.state.name_index = NameIndexCache(engine)
     app.state.key_cache = KeyCache()
     app.state.rate_limiter = RateLimiter(
         per_minute_from_env() if rate_limit is None else rate_limit

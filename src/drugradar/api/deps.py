@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select, update
 
 from drugradar.alerts.users import get_user, user_for_api_key
 from drugradar.model.subscription import Role, User
+from drugradar.search.name_index import NameIndex, NameIndexCache
 from drugradar.search.suggest import ResolverCache
 from drugradar.store.schema import api_key, user_account
 
@@ -41,6 +42,13 @@ def engine_of(request: Request) -> Engine:
 def resolvers(request: Request) -> ResolverCache:
     cache: ResolverCache = request.app.state.resolvers
     return cache
+
+
+def name_index(request: Request) -> NameIndex | None:
+    """The app's in-memory name index, current (``None`` while it is being rebuilt: the search
+    then reads the names in SQL)."""
+    cache: NameIndexCache = request.app.state.name_index
+    return cache.get()
 
 
 def api_key_of(request: Request) -> str | None:

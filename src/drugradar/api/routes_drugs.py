@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from drugradar.api import export
-from drugradar.api.deps import engine_of, resolvers
+from drugradar.api.deps import engine_of, name_index, resolvers
 from drugradar.api.jsonresp import JSONBytes
 from drugradar.api.models import (
     DrugHit,
@@ -54,11 +54,14 @@ def search_drugs(
     """Drugs matching the filters, a page at a time (cursor pagination, no offset cap), with
     facet counts over the whole result set."""
     engine = engine_of(request)
+    index = name_index(request) if query.text else None
     try:
-        page = search_page(engine, query, sort=sort, limit=limit, after=cursor)
+        page = search_page(engine, query, sort=sort, limit=limit, after=cursor, index=index)
     except (SearchError, CursorError) as exc:
         raise HTTPException(400, str(exc)) from None
-    total, counts = facets(engine, query, names=API_FACETS) if with_facets else (None, None)
+    total, counts = (
+        facets(engine, query, names=API_FACETS, index=index) if with_facets else (None, None)
+    )
     return SearchOut(
         query=query.to_dict(),
         sort=page.sort,
@@ -104,7 +107,8 @@ def export_drugs(
         sort = resolve_sort(query, sort)  # refused here, before the response starts
     except SearchError as exc:
         raise HTTPException(400, str(exc)) from None
-    results = (h.as_dict() for h in iter_results(engine, query, sort=sort))
+    index = name_index(request) if query.text else None
+    results = (h.as_dict() for h in iter_results(engine, query, sort=sort, index=index))
     head = list(islice(results, 1))  # the first query runs here: its errors are still a 4xx
     rows = chain(head, results)
     headers = {"Content-Disposition": f'attachment; filename="drugradar-search.{fmt}"'}

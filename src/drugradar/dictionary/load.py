@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,7 @@ from drugradar.track.dictionary import diff as name_events
 from drugradar.track.store import save
 
 BUILT_KEY = "dictionary_built_from_release"
+STAMP_KEY = "dictionary_stamp"  # new at every rebuild: what in-memory name indexes check
 DICTIONARY_TABLES = (
     drug,
     target,
@@ -227,6 +229,8 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
             _name_events(conn, before, known, d.synonym, int(newest))
         conn.execute(meta.delete().where(meta.c.key == BUILT_KEY))
         conn.execute(meta.insert().values(key=BUILT_KEY, value=str(newest)))
+        conn.execute(meta.delete().where(meta.c.key == STAMP_KEY))
+        conn.execute(meta.insert().values(key=STAMP_KEY, value=uuid.uuid4().hex))
         # bulk changes leave the planner's statistics stale (PostgreSQL then scans whole tables)
         for table in DICTIONARY_TABLES:
             conn.execute(text(f"ANALYZE {table.name}"))

@@ -9,7 +9,8 @@ its own term only (the filter also keeps its child terms, so it may keep more): 
 ancestor would fill the facet with the broadest headings.
 
 All of it is one statement: the result set is a common table expression that the database
-evaluates once (a text search reads every name), then each facet aggregates over it.
+evaluates once (a text search reads every name, unless the app's name index found them), then
+each facet aggregates over it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import Any
 from sqlalchemy import CTE, Engine, Select, String, cast, func, literal, null, select, union_all
 
 from drugradar.model.devstatus import RANK, Phase
+from drugradar.search.name_index import NameIndex
 from drugradar.search.phases import rank_of
-from drugradar.search.query import SearchQuery, drug_ids
+from drugradar.search.query import SearchQuery, drug_ids, named_ids
 from drugradar.store.schema import dev_status, drug, drug_target, target
 
 FACETS = ("phase", "modality", "activity", "country", "organization", "indication", "target")
@@ -43,14 +45,16 @@ def facets(
     names: Iterable[str] = FACETS,
     top: int | None = None,
     also: Sequence[str] = (),
+    index: NameIndex | None = None,
 ) -> tuple[int, dict[str, list[FacetValue]]]:
     """The number of results and the facets ``names`` (each of row values at most ``top``, the
-    most frequent); ``also`` as in ``drug_ids``."""
+    most frequent); ``also`` as in ``drug_ids``; ``index`` the app's name index, as in
+    ``results.search_page``."""
     wanted = list(names)
     unknown = sorted(set(wanted) - set(FACETS))
     if unknown:
         raise ValueError(f"Unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)}.")
-    ids = drug_ids(q, also).cte("results")
+    ids = drug_ids(q, also, named_ids(q, index)).cte("results")
     total = select(literal("total"), cast(null(), String), cast(null(), String), func.count())
     branches = [total.select_from(ids)] + [_branch(n, ids, top) for n in wanted]
     with engine.connect() as conn:

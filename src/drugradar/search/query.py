@@ -19,6 +19,7 @@ from drugradar.model.devstatus import RANK, Activity, Phase
 from drugradar.model.drug import Modality
 from drugradar.resolve.normalize import norm_key
 from drugradar.resolve.orgs import org_key
+from drugradar.search.name_index import NameHits, NameIndex
 from drugradar.store.schema import (
     dev_status,
     disease_ancestor,
@@ -80,19 +81,39 @@ class SearchQuery:
         )
 
 
-def drug_ids(q: SearchQuery, also: Sequence[str] = ()) -> Select[Any]:
+def text_key(q: SearchQuery) -> str:
+    """What the text filter looks for in the names (``synonym.norm_key``)."""
+    return norm_key(q.text) if q.text else ""
+
+
+def named_ids(q: SearchQuery, index: NameIndex | None) -> NameHits | None:
+    """The drugs with a name containing the text, from the in-memory index
+    (``search.name_index``); ``None`` when there is no text or no index, or the index leaves it
+    to SQL (a text too many names contain)."""
+    if not q.text or index is None:
+        return None
+    return index.drugs_containing(text_key(q))
+
+
+def drug_ids(
+    q: SearchQuery, also: Sequence[str] = (), named: NameHits | None = None
+) -> Select[Any]:
     """A SELECT of the ids of the (live) drugs the query finds. ``also``: drugs that count as
     matching the text though no name contains it (the resolver's typo-tolerant matches); the
-    other filters still apply to them."""
+    other filters still apply to them. ``named``: the drugs with a name containing the text
+    when already known (``named_ids``): the same results without reading every name."""
     d = drug.c
     stmt = select(d.id).where(d.retired.is_(False))
-    if q.text:
-        key = norm_key(q.text)
+    if q.text and named is not None:
+        ids = sorted({*named.ids, *also})
+        stmt = stmt.where(d.id.in_(ids))
+    elif q.text:
+        key = text_key(q)
         like = f"%{key}%"
         s = synonym.c
         # one scan of the names, not a probe per drug: several times faster on a whole dictionary
-        named = d.id.in_(select(s.drug_id).where(s.norm_key.like(like)))
-        stmt = stmt.where(or_(named, d.id.in_(list(also))) if also else named)
+        has_name = d.id.in_(select(s.drug_id).where(s.norm_key.like(like)))
+        stmt = stmt.where(or_(has_name, d.id.in_(list(also))) if also else has_name)
     if q.modality:
         stmt = stmt.where(d.modality == q.modality)
     if q.target:

@@ -22,8 +22,9 @@ from drugradar.model import ALIAS_RANK, AliasType
 from drugradar.resolve import Match, Resolver
 from drugradar.resolve.normalize import norm_key
 from drugradar.search import cursor
+from drugradar.search.name_index import NameHits, NameIndex
 from drugradar.search.phases import LIVE, rank, rank_of, top_phase
-from drugradar.search.query import SearchError, SearchQuery, drug_ids
+from drugradar.search.query import SearchError, SearchQuery, drug_ids, named_ids
 from drugradar.store.schema import dev_status, drug, synonym
 from drugradar.store.sync import chunks
 
@@ -71,8 +72,9 @@ def resolve_sort(q: SearchQuery, sort: str | None) -> str:
 Order = list[tuple[ColumnElement[Any], bool, type]]
 
 
-def _order(q: SearchQuery, sort: str, also: Sequence[str]) -> Order:
-    """``(expression, descending, type of its cursor key)`` for the sort, id last."""
+def _order(q: SearchQuery, sort: str, also: Sequence[str], named: NameHits | None = None) -> Order:
+    """``(expression, descending, type of its cursor key)`` for the sort, id last; ``named``:
+    the name index's answer, which knows the relevance tiers without reading the names."""
     d = drug.c
     name: ColumnElement[Any] = func.lower(d.preferred_name)
     if sort == "name":
@@ -81,12 +83,19 @@ def _order(q: SearchQuery, sort: str, also: Sequence[str]) -> Order:
         return [(name, True, str), (d.id, True, str)]
     if sort == "modality":
         return [(d.modality, False, str), (name, False, str), (d.id, False, str)]
+    if sort == "relevance" and named is not None:
+        tiers = case(
+            (d.id.in_(sorted({*also, *named.equal})), 0),
+            (d.id.in_(named.starting), 1),
+            else_=2,
+        )
+        return [(tiers, False, int), (name, False, str), (d.id, False, str)]
     if sort == "relevance":
         key = norm_key(q.text or "")
         s = synonym.alias("rel")
         how = case((s.c.norm_key == key, 0), (s.c.norm_key.like(f"{key}%"), 1), else_=2)
-        named = func.coalesce(select(func.min(how)).where(s.c.drug_id == d.id).scalar_subquery(), 2)
-        rel = case((d.id.in_(list(also)), 0), else_=named) if also else named
+        best = func.coalesce(select(func.min(how)).where(s.c.drug_id == d.id).scalar_subquery(), 2)
+        rel = case((d.id.in_(list(also)), 0), else_=best) if also else best
         return [(rel, False, int), (name, False, str), (d.id, False, str)]
     hp = dev_status.alias("hp")
     live = (
@@ -109,10 +118,11 @@ def _rows(
     keys: list[Any] | None,
     limit: int,
     offset: int = 0,
+    named: NameHits | None = None,
 ) -> list[Any]:
     d = drug.c
     labelled = [col.label(f"k{i}") for i, (col, _, _) in enumerate(order)]
-    stmt = drug_ids(q, also).add_columns(d.preferred_name, d.modality, *labelled)
+    stmt = drug_ids(q, also, named).add_columns(d.preferred_name, d.modality, *labelled)
     if keys is not None:
         stmt = stmt.where(cursor.after([(c, desc) for c, desc, _ in order], keys))
     stmt = stmt.order_by(
@@ -216,16 +226,20 @@ def search_page(
     after: str | None = None,
     offset: int = 0,
     matches: Sequence[Match] = (),
+    index: NameIndex | None = None,
 ) -> Page:
     """One page of results after the cursor ``after`` (or ``offset`` rows in); raises
-    ``SearchError`` or ``cursor.CursorError`` with a one-sentence message."""
+    ``SearchError`` or ``cursor.CursorError`` with a one-sentence message. ``index``: the
+    app's name index (``search.name_index``), which finds the text without reading every name
+    (same results)."""
     sort = resolve_sort(q, sort)
     also = [m.drug_id for m in matches]
-    order = _order(q, sort, also)
+    named = named_ids(q, index)
+    order = _order(q, sort, also, named)
     filters = q.to_dict()
     keys = cursor.decode(after, sort, filters, [t for _, _, t in order]) if after else None
     with engine.connect() as conn:
-        rows = _rows(conn, q, order, also, keys, limit + 1, offset if keys is None else 0)
+        rows = _rows(conn, q, order, also, keys, limit + 1, offset if keys is None else 0, named)
         more = len(rows) > limit
         rows = rows[:limit]
         results = enrich(conn, rows, q.text, matches)
@@ -240,15 +254,17 @@ def iter_results(
     sort: str | None = None,
     batch: int = 1000,
     matches: Sequence[Match] = (),
+    index: NameIndex | None = None,
 ) -> Iterator[Hit]:
     """Every result, in order, read a batch at a time (for exports: memory stays flat)."""
     sort = resolve_sort(q, sort)
     also = [m.drug_id for m in matches]
-    order = _order(q, sort, also)
+    named = named_ids(q, index)
+    order = _order(q, sort, also, named)
     keys: list[Any] | None = None
     while True:
         with engine.connect() as conn:
-            rows = _rows(conn, q, order, also, keys, batch)
+            rows = _rows(conn, q, order, also, keys, batch, named=named)
             results = enrich(conn, rows, q.text, matches)
         yield from results
         if len(rows) < batch:

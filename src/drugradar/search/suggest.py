@@ -53,22 +53,43 @@ def prefix_matches(engine: Engine, text: str, limit: int = SUGGEST_LIMIT) -> lis
     if len(key) < 2:
         return []
     s, d = synonym.c, drug.c
-    stmt = (
-        select(s.drug_id, s.name, s.alias_type, s.source, s.form, d.preferred_name)
-        .join(drug, d.id == s.drug_id)
-        .where(s.norm_key >= key, s.norm_key < key + _TOP, d.retired.is_(False))
-        .order_by(func.length(s.norm_key), s.norm_key, s.drug_id)
-        .limit(limit * 6)
-    )
-    best: dict[str, tuple[tuple[int, int, str], Match]] = {}
+    wanted = limit * 6
+    in_range = (s.norm_key >= key, s.norm_key < key + _TOP)
+    # A short prefix starts tens of thousands of names (``NSC…``): first the shortest keys, read
+    # from the index on ``norm_key`` alone, then the rows of those keys only; more keys only if
+    # retired drugs left fewer rows than wanted (the same rows as one sorted query).
+    n_keys = wanted
     with engine.connect() as conn:
-        for r in conn.execute(stmt):
-            m = Match(
-                r.drug_id, r.preferred_name, r.name, r.alias_type, 80.0, r.source, "prefix", r.form
+        while True:
+            keys = list(
+                conn.execute(
+                    select(s.norm_key)
+                    .where(*in_range)
+                    .group_by(s.norm_key)
+                    .order_by(func.length(s.norm_key), s.norm_key)
+                    .limit(n_keys)
+                ).scalars()
             )
-            rank = (len(r.name), _tier(r.alias_type), r.name)
-            if r.drug_id not in best or rank < best[r.drug_id][0]:
-                best[r.drug_id] = (rank, m)
+            rows = list(
+                conn.execute(
+                    select(s.drug_id, s.name, s.alias_type, s.source, s.form, d.preferred_name)
+                    .join(drug, d.id == s.drug_id)
+                    .where(s.norm_key.in_(keys), d.retired.is_(False))
+                    .order_by(func.length(s.norm_key), s.norm_key, s.drug_id)
+                    .limit(wanted)
+                )
+            )
+            if len(rows) >= wanted or len(keys) < n_keys:
+                break
+            n_keys *= 4
+    best: dict[str, tuple[tuple[int, int, str], Match]] = {}
+    for r in rows:
+        m = Match(
+            r.drug_id, r.preferred_name, r.name, r.alias_type, 80.0, r.source, "prefix", r.form
+        )
+        rank = (len(r.name), _tier(r.alias_type), r.name)
+        if r.drug_id not in best or rank < best[r.drug_id][0]:
+            best[r.drug_id] = (rank, m)
     found = sorted(best.values(), key=lambda t: t[0])
     return [m for _, m in found][:limit]
 

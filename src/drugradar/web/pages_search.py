@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from drugradar.api.deps import engine_of, resolvers
+from drugradar.api.deps import engine_of, name_index, resolvers
 from drugradar.model.devstatus import Phase
 from drugradar.search.facets import FacetValue, facets
 from drugradar.search.phases import LADDER
@@ -44,7 +44,9 @@ def _results(request: Request, q: SearchQuery, sort: str, number: int) -> Result
     included and ranked first), with its facets; "Phase 2 or later" labels on the phase ladder."""
     engine = engine_of(request)
     matches = typo_matches(resolvers(request).get(), q)
-    total, found = facets(engine, q, names=FACETS, top=TOP, also=[m.drug_id for m in matches])
+    index = name_index(request) if q.text else None
+    also = [m.drug_id for m in matches]
+    total, found = facets(engine, q, names=FACETS, top=TOP, also=also, index=index)
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages)
     hits = results_page(
@@ -54,6 +56,7 @@ def _results(request: Request, q: SearchQuery, sort: str, number: int) -> Result
         limit=PAGE_SIZE,
         offset=(number - 1) * PAGE_SIZE,
         matches=matches,
+        index=index,
     ).results
     ladder = {p.value for p in LADDER}
     found["phase"] = [
