@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, and_, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from drugradar.model.event import MATERIALITY_RANK, Materiality
 from drugradar.model.subscription import ChannelKind
@@ -31,7 +32,6 @@ from drugradar.store.schema import (
     subscription_follow,
 )
 from drugradar.store.sync import chunks
-from drugradar.store.upsert import insert_ignore
 
 AT_ONCE = {ChannelKind.INBOX.value, ChannelKind.FEED.value}
 
@@ -68,15 +68,32 @@ def _concerns(conn: Connection, ids: list[int]) -> dict[int, set[tuple[str, str]
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Wants:
+    """A subscription's filters, parsed once per batch rather than once per match."""
+
+    families: frozenset[str]
+    types: frozenset[str]
+    floor: int
+
+    @classmethod
+    def of(cls, sub: Any) -> Wants:
+        return cls(
+            frozenset(orjson.loads(sub.families)),
+            frozenset(orjson.loads(sub.types)),
+            MATERIALITY_RANK[Materiality(sub.min_materiality)],
+        )
+
+    def accepts(self, family: str, type_: str, rank: int) -> bool:
+        if self.families and family not in self.families and not self.types:
+            return False
+        if self.types and f"{family}.{type_}" not in self.types and family not in self.families:
+            return False
+        return rank >= self.floor
+
+
 def wants(sub: Any, ev: Any) -> bool:
-    families = orjson.loads(sub.families)
-    types = orjson.loads(sub.types)
-    if families and ev.family not in families and not types:
-        return False
-    if types and f"{ev.family}.{ev.type}" not in types and ev.family not in families:
-        return False
-    floor = MATERIALITY_RANK[Materiality(sub.min_materiality)]
-    return MATERIALITY_RANK[Materiality(ev.materiality)] >= floor
+    return Wants.of(sub).accepts(ev.family, ev.type, MATERIALITY_RANK[Materiality(ev.materiality)])
 
 
 def match(conn: Connection, event_ids: Sequence[int]) -> MatchReport:
@@ -106,7 +123,7 @@ def match(conn: Connection, event_ids: Sequence[int]) -> MatchReport:
             ):
                 followers[(r.kind, r.ref)].add(r.subscription_id)
         sub_ids = sorted({s for subs in followers.values() for s in subs})
-        subs: dict[int, Any] = {}
+        subs: dict[int, tuple[int, Wants, list[str]]] = {}  # id -> user, filters, channels
         s = subscription.c
         for sbatch in chunks(sub_ids, 500):
             for r in conn.execute(
@@ -114,34 +131,49 @@ def match(conn: Connection, event_ids: Sequence[int]) -> MatchReport:
                     and_(s.id.in_(sbatch), s.paused.is_(False), s.deleted.is_(False))
                 )
             ):
-                subs[r.id] = r
+                subs[r.id] = (r.user_id, Wants.of(r), _kinds(orjson.loads(r.channels)))
         rows: dict[tuple[int, int, str], dict[str, Any]] = {}
         for eid, cs in concerns.items():
             ev = events[eid]
+            rank = MATERIALITY_RANK[Materiality(ev.materiality)]
             matched = {sid for c in cs for sid in followers.get(c, ()) if sid in subs}
             for sid in sorted(matched):
-                sub = subs[sid]
-                if not wants(sub, ev):
+                user_id, filters, kinds = subs[sid]
+                if not filters.accepts(ev.family, ev.type, rank):
                     continue
                 report.matches += 1
-                ch = orjson.loads(sub.channels)
-                for kind in _kinds(ch):
-                    rows.setdefault(
-                        (sub.user_id, eid, kind),
-                        {
-                            "user_id": sub.user_id,
+                for kind in kinds:
+                    key = (user_id, eid, kind)
+                    if key not in rows:
+                        at_once = kind in AT_ONCE
+                        rows[key] = {
+                            "user_id": user_id,
                             "subscription_id": sid,
                             "event_id": eid,
                             "channel": kind,
-                            "status": "sent" if kind in AT_ONCE else "pending",
+                            "status": "sent" if at_once else "pending",
                             "created_at": now,
-                            "sent_at": now if kind in AT_ONCE else None,
-                        },
-                    )
-        report.deliveries += insert_ignore(
-            conn, delivery, list(rows.values()), ["user_id", "event_id", "channel"]
-        )
+                            "sent_at": now if at_once else None,
+                        }
+        report.deliveries += _insert_deliveries(conn, list(rows.values()))
     return report
+
+
+def _insert_deliveries(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Outbox rows not already there (one per user, event, channel), as one cached executemany
+    statement: every row has the same keys, so it is compiled once however many there are."""
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(delivery)
+        .on_conflict_do_nothing(index_elements=["user_id", "event_id", "channel"])
+        .returning(delivery.c.id)
+    )
+    added = 0
+    for batch in chunks(rows, 5000):
+        added += len(conn.execute(stmt, batch).all())
+    return added
 
 
 def _kinds(ch: dict[str, Any]) -> list[str]:
