@@ -21,8 +21,8 @@ import random
 import shutil
 import tempfile
 import time
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
