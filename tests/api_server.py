@@ -113,7 +113,7 @@ class StudyHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         if action == "hang":
-            time.sleep(0.4)
+            time.sleep(4.0)  # well past the test client's 2 s timeout, even on a loaded machine
             self.close_connection = True
             return None
         if action == "garbage":

@@ -34,18 +34,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="session")
 
 
+class _FullDataGroups:
+    """Whole-data tests share one worker per backend (``fulldata-sqlite``,
+    ``fulldata-postgresql``): their databases are per backend anyway, so the two backends run
+    side by side. Runs before pytest-xdist turns ``xdist_group`` marks into groups."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if item.get_closest_marker("fulldata") is not None:
+                item.add_marker(pytest.mark.xdist_group(f"fulldata-{_backend_of(item)}"))
+
+
+def _backend_of(item: pytest.Item) -> str:
+    spec = getattr(item, "callspec", None)
+    return str(spec.params.get("backend", "")) if spec is not None else ""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_FullDataGroups(), "drugradar-fulldata-groups")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests sharing a per-backend session or module database one backend after the
     other: a session fixture with a parameter is torn down whenever the parameter changes, and
     the whole-data databases take minutes to build."""
 
-    def backend_of(item: pytest.Item) -> str:
-        spec = getattr(item, "callspec", None)
-        return str(spec.params.get("backend", "")) if spec is not None else ""
-
     order = {id(item): n for n, item in enumerate(items)}
-    items.sort(key=lambda item: (backend_of(item), order[id(item)]))
+    items.sort(key=lambda item: (_backend_of(item), order[id(item)]))
 
 
 class Database:

@@ -10,7 +10,7 @@ from drugradar.store.schema import drug, quarantine, salt_form, synonym
 
 from .test_resolve import CASES
 
-pytestmark = [pytest.mark.fulldata, pytest.mark.xdist_group("fulldata")]
+pytestmark = pytest.mark.fulldata  # grouped per backend by conftest (xdist_group)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from drugradar.store.schema import interaction
 
 from .conftest import SHARED_VOCAB
 
-pytestmark = [pytest.mark.fulldata, pytest.mark.xdist_group("fulldata")]
+pytestmark = pytest.mark.fulldata  # grouped per backend by conftest (xdist_group)
 DATA = SHARED_VOCAB.parent
 
 
