@@ -48,6 +48,8 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/run.py --data $(DATA)/vocab --pg-url=$(PG_URL) --out bench/results.json $(if $(ONLY),--only $(ONLY))
+	@if [ -f drugradar.db ]; then $(BIN)/python bench/bench_web.py --db sqlite:///drugradar.db --out bench/results_web.json; \
+	  else echo "web latency: run make demo first (it builds drugradar.db)"; fi
 
 clean:
 	rm -rf $(VENV) drugradar.db drugradar.db-wal drugradar.db-shm drugradar-queue.db* worker.log

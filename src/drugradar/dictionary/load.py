@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from drugradar.dictionary import atc
 from drugradar.dictionary.build import build
 from drugradar.dictionary.ingest import ReleaseReport, load_release
-from drugradar.sources.registry import Release, vocab_releases
+from drugradar.sources.registry import SPECS, Release, vocab_releases
 from drugradar.store.schema import (
     atc_ddd,
     disease,
@@ -125,11 +125,19 @@ def load_vocab(
     return summary
 
 
+def _newest_vocab_release(conn: Connection) -> int | None:
+    """The newest loaded vocabulary release: what the dictionary is built from. Trial and
+    regulator releases never make it stale (a rebuild costs minutes, and they do not feed it)."""
+    sr = source_release.c
+    newest = conn.execute(
+        select(func.max(sr.id)).where(sr.status == "done", sr.source.in_(sorted(SPECS)))
+    ).scalar()
+    return None if newest is None else int(newest)
+
+
 def _stale(engine: Engine) -> bool:
     with engine.connect() as conn:
-        newest = conn.execute(
-            select(func.max(source_release.c.id)).where(source_release.c.status == "done")
-        ).scalar()
+        newest = _newest_vocab_release(conn)
         built = conn.execute(select(meta.c.value).where(meta.c.key == BUILT_KEY)).scalar()
     return newest is not None and str(newest) != built
 
@@ -222,9 +230,7 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
         }
         for table, rows, key in parents:
             counts[table.name].deleted = sync_rows(conn, table, rows, key).deleted
-        newest = conn.execute(
-            select(func.max(source_release.c.id)).where(source_release.c.status == "done")
-        ).scalar()
+        newest = _newest_vocab_release(conn)
         if newest is not None and before:
             _name_events(conn, before, known, d.synonym, int(newest))
         conn.execute(meta.delete().where(meta.c.key == BUILT_KEY))
