@@ -70,6 +70,8 @@ def verify(
         payload, mac = _unb64(body), _unb64(mac_text)
     except (binascii.Error, ValueError):
         return None
+    if _b64(payload) != body or _b64(mac) != mac_text:
+        return None  # one spelling per token: base64's unused low bits must not make another
     if not hmac.compare_digest(mac, _mac(purpose, payload, secret)):
         return None
     stamp_text, colon, value = payload.decode("utf-8", "replace").partition(":")
