@@ -93,6 +93,36 @@ def csv_rows(
         yield n, fields, text
 
 
+def header_rows(
+    path: Path,
+    delimiter: str,
+    required: Sequence[str],
+    clean: Callable[[str], str | None],
+) -> Iterator[tuple[int, dict[str, str | None], str] | Rejected]:
+    """The rows of a table with a header line, as ``(line, {lowercase column: clean(value)},
+    raw)``; an undecodable or short row is a ``Rejected`` (the load goes on); a header lacking a
+    ``required`` column raises (the file is not this table at all)."""
+    header: list[str] | None = None
+    for n, fields, raw in csv_rows(path, delimiter=delimiter):
+        if fields is None:
+            yield Rejected(path.name, n, "line is not valid UTF-8 or not a valid row", raw=raw)
+            continue
+        if header is None:
+            header = [f.strip().lower() for f in fields]
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise ValueError(f"{path.name}: header lacks {', '.join(missing)}")
+            continue
+        if not raw.strip():
+            continue
+        if len(fields) != len(header):
+            yield Rejected(
+                path.name, n, f"expected {len(header)} columns, found {len(fields)}", raw=raw
+            )
+            continue
+        yield n, {k: clean(v) for k, v in zip(header, fields, strict=True)}, raw
+
+
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec, csv_rows
+from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec, header_rows
 
 REQUIRED = ("drug_id", "drug_name", "uniprot", "action_type")
 ROW_FIELDS = (
@@ -33,6 +33,10 @@ ROW_FIELDS = (
 _ACCESSION = re.compile(r"^[A-Z0-9]{6,10}(?:-\d+)?$")
 
 
+def _stripped(text: str) -> str | None:
+    return text.strip() or None
+
+
 def record_id(drug: str, accession: str) -> str:
     return f"{drug}/{accession}"
 
@@ -43,25 +47,11 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
     source, reference}, ...]}``."""
     pairs: dict[str, dict[str, Any]] = {}
     for path in paths:
-        header: list[str] | None = None
-        for n, fields, raw in csv_rows(path, delimiter="\t"):
-            if fields is None:
-                yield Rejected(path.name, n, "line is not valid UTF-8 or not valid TSV", raw=raw)
+        for item in header_rows(path, "\t", REQUIRED, _stripped):
+            if isinstance(item, Rejected):
+                yield item
                 continue
-            if header is None:
-                header = [f.strip().lower() for f in fields]
-                missing = [c for c in REQUIRED if c not in header]
-                if missing:  # not a row to set aside: the file is not this table at all
-                    raise ValueError(f"{path.name}: header lacks {', '.join(missing)}")
-                continue
-            if not raw.strip():
-                continue
-            if len(fields) != len(header):
-                yield Rejected(
-                    path.name, n, f"expected {len(header)} columns, found {len(fields)}", raw=raw
-                )
-                continue
-            row = {k: (v.strip() or None) for k, v in zip(header, fields, strict=True)}
+            n, row, raw = item
             drug = row["drug_id"] or ""
             if not drug.isdigit():
                 yield Rejected(

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec, csv_rows
+from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec, header_rows
 
 COLUMNS = ("atc_code", "atc_name", "ddd", "uom", "adm_r", "note")
 LEVELS = {1: 1, 3: 2, 4: 3, 5: 4, 7: 5}  # code length -> ATC level
@@ -38,25 +38,11 @@ def parse(paths: Sequence[Path]) -> Iterator[Parsed]:
     """One ``Record`` per ATC code, its DDD rows sorted (their order in the file means nothing)."""
     codes: dict[str, dict[str, Any]] = {}
     for path in paths:
-        header: list[str] | None = None
-        for n, fields, raw in csv_rows(path, delimiter=","):
-            if fields is None:
-                yield Rejected(path.name, n, "line is not valid UTF-8 or not valid CSV", raw=raw)
+        for item in header_rows(path, ",", COLUMNS, _value):
+            if isinstance(item, Rejected):
+                yield item
                 continue
-            if header is None:
-                header = [f.strip().lower() for f in fields]
-                missing = [c for c in COLUMNS if c not in header]
-                if missing:  # not a row to set aside: the file is not this table at all
-                    raise ValueError(f"{path.name}: header lacks {', '.join(missing)}")
-                continue
-            if not raw.strip():
-                continue
-            if len(fields) != len(header):
-                yield Rejected(
-                    path.name, n, f"expected {len(header)} columns, found {len(fields)}", raw=raw
-                )
-                continue
-            row = {k: _value(v) for k, v in zip(header, fields, strict=True)}
+            n, row, raw = item
             code = row["atc_code"] or ""
             lvl = level(code)
             if lvl is None:
