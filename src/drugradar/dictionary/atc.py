@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from drugradar.dictionary.build import SourceRow, current_records
+from drugradar.dictionary.build import current_records, provenance_of
 from drugradar.resolve import Resolver
 from drugradar.sources.who_atc import SPEC
 
@@ -24,15 +24,6 @@ SOURCE = SPEC.name
 CLASS_TYPE = "ATC"
 LINK_KINDS = ("exact", "salt")
 SUBSTANCE_LEVEL = 5
-
-
-def _prov(row: SourceRow) -> dict[str, Any]:
-    return {
-        "source": row.source,
-        "source_record_id": row.record_id,
-        "source_date": row.source_date,
-        "licence": row.licence,
-    }
 
 
 def _group(code: str, names: dict[str, str]) -> str | None:
@@ -73,7 +64,7 @@ def classes(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             "ddd": d["ddd"][:20],
             "uom": (d.get("uom") or "")[:20],
             "note": d.get("note"),
-            **_prov(row),
+            **provenance_of(row),
         }
         for row in substances
         for d in row.data.get("ddd") or []
@@ -94,7 +85,7 @@ def classes(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                 "name": group[:400],
                 "class_type": CLASS_TYPE,
                 "class_source_id": row.record_id,
-                **_prov(row),
+                **provenance_of(row),
             },
         )
     return list(out.values()), ddd

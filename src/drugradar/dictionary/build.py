@@ -104,7 +104,7 @@ def current_records(conn: Connection, source: str) -> Iterator[SourceRow]:
         yield SourceRow(source, r.record_id, orjson.loads(r.data), r.source_date, r.licence)
 
 
-def _prov(row: SourceRow) -> dict[str, Any]:
+def provenance_of(row: SourceRow) -> dict[str, Any]:
     return {
         "source": row.source,
         "source_record_id": row.record_id,
@@ -149,12 +149,14 @@ class Builder:
                 "alias_type": atype.value,
                 "form": form,
                 "combination": combination,
-                **_prov(row),
+                **provenance_of(row),
             }
         )
 
     def add_xref(self, did: str, ns: str, value: str, row: SourceRow) -> None:
-        self.out.xref.append({"drug_id": did, "namespace": ns, "value": value, **_prov(row)})
+        self.out.xref.append(
+            {"drug_id": did, "namespace": ns, "value": value, **provenance_of(row)}
+        )
 
     # -- UNII ------------------------------------------------------------------------------
     def unii(self, rows: list[SourceRow]) -> None:
@@ -211,7 +213,7 @@ class Builder:
                         "drug_id": did,
                         "name": row.data["display"],
                         "stripped": " ".join(stripped_words),
-                        **_prov(row),
+                        **provenance_of(row),
                     }
                 )
                 form: str | None = unii
@@ -408,7 +410,7 @@ class Builder:
                     "id": row.record_id,
                     "name": d["name"][:400],
                     "trees": "|".join(d["trees"]),
-                    **_prov(row),
+                    **provenance_of(row),
                 }
             )
             for name in [d["name"], *d["synonyms"]]:
@@ -453,7 +455,7 @@ class Builder:
                     "modality": mod.value,
                     "modality_rule": rule[:200],
                     "retired": False,
-                    **_prov(draft.anchor),
+                    **provenance_of(draft.anchor),
                 }
             )
         return self.out
