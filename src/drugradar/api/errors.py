@@ -5,6 +5,7 @@ that says so without a traceback (the traceback goes to the log)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import orjson
 from fastapi import FastAPI, Request
@@ -60,6 +61,16 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"error": DATA_ERROR}, status_code=400)
 
 
+async def send_error(
+    send: Send, status: int, sentence: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """A JSON error (``{"error": sentence}``) straight from ASGI middleware, before any route."""
+    body = orjson.dumps({"error": sentence})
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*head, *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class CatchAll:
     """The outermost guard: an exception no handler took becomes a 500 JSON sentence (when the
     response has not started) and is logged; it is not re-raised into the server."""
@@ -85,15 +96,4 @@ class CatchAll:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            body = orjson.dumps({"error": INTERNAL})
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_error(send, 500, INTERNAL)

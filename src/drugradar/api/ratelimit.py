@@ -15,8 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from drugradar.api.errors import send_error
 
 ENV = "DRUGRADAR_RATE_LIMIT"
 DEFAULT_PER_MINUTE = 600
@@ -97,21 +98,8 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         retry = max(1, math.ceil(wait))
-        body = orjson.dumps(
-            {
-                "error": f"Too many requests with this API key; try again in {retry} "
-                f"second{'s' if retry != 1 else ''}."
-            }
+        sentence = (
+            f"Too many requests with this API key; try again in {retry} "
+            f"second{'s' if retry != 1 else ''}."
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(retry).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 429, sentence, [(b"retry-after", str(retry).encode())])
