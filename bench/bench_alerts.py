@@ -29,6 +29,7 @@ import orjson
 from sqlalchemy import Engine, delete, func, insert, select
 
 from drugradar.alerts.digest import render
+from drugradar.alerts.filters import filter_rows
 from drugradar.alerts.match import match
 from drugradar.alerts.subscriptions import get_subscription
 from drugradar.store.schema import (
@@ -41,7 +42,9 @@ from drugradar.store.schema import (
     event_concern,
     search_member,
     subscription,
+    subscription_channel,
     subscription_follow,
+    subscription_want,
     target,
     trial_party,
     user_account,
@@ -89,7 +92,8 @@ def _hot(engine: Engine, ids: list[int]) -> dict[str, list[str]]:
 
 def _reset(engine: Engine) -> None:
     with engine.begin() as c:
-        for t in (delivery, digest, search_member, subscription_follow, subscription, user_account):
+        tables = (delivery, digest, search_member, subscription_follow, subscription_want)
+        for t in (*tables, subscription_channel, subscription, user_account):
             c.execute(delete(t))
 
 
@@ -123,7 +127,7 @@ def _generate(
                 ],
             )
         for batch in chunks(list(range(1, n + 1)), 50_000):
-            subs, follows = [], []
+            subs, follows, wants, channels = [], [], [], []
             for sid in batch:
                 uid = (sid - 1) // PER_USER + 1
                 email = rnd.random() < 0.5
@@ -148,12 +152,18 @@ def _generate(
                         "deleted": False,
                     }
                 )
+                w, ch = filter_rows(sid, subs[-1]["families"], "[]", subs[-1]["channels"])
+                wants += w
+                channels += ch
                 kind = rnd.choices(kinds, weights)[0]
                 pool = hot[kind] if hot[kind] and rnd.random() < HOT_SHARE else entities[kind]
                 ref = rnd.choice(pool)
                 follows.append({"subscription_id": sid, "kind": kind, "ref": ref, "label": ref})
             c.execute(insert(subscription), subs)
             c.execute(insert(subscription_follow), follows)
+            if wants:
+                c.execute(insert(subscription_want), wants)
+            c.execute(insert(subscription_channel), channels)
     return time.perf_counter() - t0
 
 

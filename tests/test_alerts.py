@@ -24,7 +24,7 @@ from drugradar.alerts.users import create_user
 from drugradar.model.event import Change, Materiality
 from drugradar.model.subscription import Channels, Frequency, Schedule
 from drugradar.resolve.orgs import org_key
-from drugradar.store.schema import delivery, dev_status, digest
+from drugradar.store.schema import delivery, dev_status, digest, event, subscription
 from drugradar.track.query import as_dict, events_by_ids
 from drugradar.track.store import Sighting, save
 
@@ -184,6 +184,38 @@ def test_paused_and_materiality_filters(loaded: Engine, alice: int) -> None:
     assert emit(loaded, trial_note(did)) == 0
     assert emit(loaded, phase3(did, CUTANEOUS)) == 2  # inbox of the first, feed of the second
     assert only_phase.feed_secret
+
+
+def test_sql_matching_agrees_with_the_filter_predicate(loaded: Engine) -> None:
+    """Every combination of families, types and minimum materiality, one user each (so no
+    per-user deduplication hides a match): the outbox holds exactly what ``wants`` accepts."""
+    from itertools import product
+
+    from drugradar.alerts.filters import wants
+
+    did = drug_id(loaded, NIVOLUMAB)
+    fam_choices: list[list[str]] = [[], ["dev_status"], ["clinical_trial"], ["approval"]]
+    type_choices: list[list[str]] = [[], ["dev_status.PHASE_3"], ["clinical_trial.sites_changed"]]
+    made = {}
+    for n, (fams, types, floor) in enumerate(product(fam_choices, type_choices, Materiality)):
+        uid = create_user(loaded, f"combo{n}@example.org", "correct horse battery").id
+        sub = subs.add_subscription(
+            loaded, uid, drugs=[NIVOLUMAB], families=fams, types=types, min_materiality=floor
+        )
+        made[sub.id] = sub
+    emit(loaded, phase3(did), trial_note(did))
+    with loaded.connect() as c:
+        got = set(c.execute(select(delivery.c.subscription_id, delivery.c.event_id)).all())
+        evs = c.execute(
+            select(event.c.id, event.c.family, event.c.type, event.c.materiality).where(
+                event.c.baseline.is_(False)
+            )
+        ).all()
+        rows = {r.id: r for r in c.execute(select(subscription)).all()}
+    expected = {(sid, ev.id) for sid in made for ev in evs if wants(rows[sid], ev)}
+    assert len(evs) == 2 and expected  # the grid has both kinds of outcome
+    assert got == expected
+    assert len(expected) < len(made) * len(evs)
 
 
 def test_owner_only(loaded: Engine, alice: int, bob: int) -> None:

@@ -29,3 +29,47 @@ def test_migrations_match_the_schema(engine: object) -> None:
     with engine.connect() as conn:  # type: ignore[attr-defined]
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+
+
+def test_0007_turns_existing_subscriptions_filters_into_rows(db: Database) -> None:
+    """Subscriptions made before 0007 keep matching as they did: their JSON filters and
+    channels become the rows the matcher joins on."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    migrate(db.engine, "0006")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with db.engine.begin() as c:
+        c.execute(
+            text(
+                "insert into user_account (id, email, password_hash, role, created_at, disabled)"
+                " values (1, 'a@example.org', 'x', 'user', :now, false)"
+            ),
+            {"now": now},
+        )
+        sub = (
+            "insert into subscription (id, user_id, name, families, types, min_materiality,"
+            " frequency, hour, weekday, tz, channels, send_empty, paused, created_at, deleted)"
+            " values (:id, 1, 's', :f, :t, 'low', 'daily', 8, 0, 'UTC', :ch, false, false, :now,"
+            " false)"
+        )
+        c.execute(
+            text(sub),
+            [
+                {
+                    "id": 1,
+                    "f": '["approval"]',
+                    "t": '["dev_status.PHASE_3"]',
+                    "ch": '{"emails": ["a@example.org"], "inbox": true}',
+                    "now": now,
+                },
+                {"id": 2, "f": "[]", "t": "[]", "ch": '{"feed": true}', "now": now},
+            ],
+        )
+    migrate(db.engine)
+    with db.engine.connect() as c:
+        wants = c.execute(text("select * from subscription_want order by 1, 2, 3")).all()
+        channels = c.execute(text("select * from subscription_channel order by 1, 2")).all()
+    assert [tuple(r) for r in wants] == [(1, "approval", ""), (1, "dev_status", "PHASE_3")]
+    assert [tuple(r) for r in channels] == [(1, "email"), (1, "inbox"), (2, "feed")]

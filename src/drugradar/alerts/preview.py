@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Engine, select, union
 
-from drugradar.alerts.match import wants
+from drugradar.alerts.filters import wants
 from drugradar.alerts.subscriptions import get_subscription
 from drugradar.model.event import Event
 from drugradar.model.subscription import FollowKind

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from drugradar.alerts.filters import filter_rows
 from drugradar.model.event import Materiality
 from drugradar.model.subscription import (
     Channels,
@@ -36,7 +37,9 @@ from drugradar.store.schema import (
     disease,
     disease_synonym,
     subscription,
+    subscription_channel,
     subscription_follow,
+    subscription_want,
     target,
     trial_party,
 )
@@ -226,6 +229,16 @@ def add_subscription(
                 for (k, r), f in rows.items()
             ],
         )
+        want_rows, channel_rows = filter_rows(
+            sid,
+            orjson.dumps(fams).decode(),
+            orjson.dumps(typs).decode(),
+            _dump_channels(chans),
+        )
+        if want_rows:
+            conn.execute(insert(subscription_want), want_rows)
+        if channel_rows:
+            conn.execute(insert(subscription_channel), channel_rows)
         if query is not None:
             from drugradar.search.members import remember
 

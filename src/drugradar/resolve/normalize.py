@@ -75,11 +75,14 @@ def clean_display(name: str) -> str:
 def norm_key(name: str) -> str:
     """The comparison key of a name (empty when the name has no letters or digits)."""
     text, _ = split_source_tag(_TRADEMARKS.sub(" ", name))
-    for pat, word in _STEREO:
-        text = pat.sub(word, text)
-    text = "".join(GREEK.get(ch, ch) for ch in text.lower())
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if "(" in text:
+        for pat, word in _STEREO:
+            text = pat.sub(word, text)
+    text = text.lower()
+    if not text.isascii():  # Greek letters, accents: most names have neither
+        text = "".join(GREEK.get(ch, ch) for ch in text)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SULPH.sub("sulf", _ALPHA.sub("alfa", text))
     return _NON_ALNUM.sub("", text)
 

@@ -653,6 +653,24 @@ subscription_follow = Table(
     Index("ix_subscription_follow_ref", "kind", "ref"),  # event concern -> subscriptions
 )
 
+# What each subscription accepts, as rows the matcher joins on (kept beside the JSON columns,
+# which stay the record of what the user asked for): its event families and types ("" for a whole
+# family; no row at all: every event), and its channels.
+subscription_want = Table(
+    "subscription_want",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("subscription.id"), primary_key=True),
+    Column("family", String(30), primary_key=True),
+    Column("type", String(40), primary_key=True),
+)
+
+subscription_channel = Table(
+    "subscription_channel",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("subscription.id"), primary_key=True),
+    Column("channel", String(10), primary_key=True),
+)
+
 search_member = Table(
     "search_member",
     metadata,
