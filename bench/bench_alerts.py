@@ -251,7 +251,7 @@ def bench_alerts(engine: Engine) -> dict[str, Any]:
 def main() -> None:
     """Standalone: on a copy of a SQLite database that holds replayed events (e.g. the demo's
     drugradar.db); the figures are merged into the results file under ``alerts_sqlite``."""
-    from drugradar.store import make_engine
+    from drugradar.store import make_engine, migrate
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", type=Path, required=True, help="a SQLite file with events")
@@ -261,6 +261,7 @@ def main() -> None:
         copy = Path(tmp) / "alerts.db"
         shutil.copy(args.db, copy)
         engine = make_engine(f"sqlite:///{copy}")
+        migrate(engine)  # a demo database of an earlier version
         try:
             figures = bench_alerts(engine)
         finally:

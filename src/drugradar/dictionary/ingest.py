@@ -8,9 +8,10 @@ Loading the same files again is recognised by their SHA-256 and skipped.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -50,8 +51,13 @@ def content_hash(data: Any) -> str:
 
 def files_sha256(release: Release) -> str:
     """One hash over the release's label and files (a folder: every file in it, by path)."""
-    h = hashlib.sha256(release.label.encode())  # the label carries a snapshot date, if any
-    for p in release.paths:
+    return label_sha256(release.label, release.paths)
+
+
+def label_sha256(label: str, paths: Sequence[Path]) -> str:
+    """``files_sha256`` of a release labelled ``label`` reading ``paths``."""
+    h = hashlib.sha256(label.encode())  # the label carries a snapshot date, if any
+    for p in paths:
         files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
         for f in files:
             h.update(str(f.relative_to(p.parent)).encode())
@@ -260,7 +266,7 @@ def _store(
         report.n_records += 1
         if progress and report.n_records % 1000 == 0:
             progress(1000)
-        h = content_hash(item.data)
+        h = item.digest or content_hash(item.data)
         old = existing.get(item.record_id)
         when = item.as_of or release.release_date
         if item.as_of and (report.newest_record is None or item.as_of > report.newest_record):

@@ -28,6 +28,7 @@ class Record:
     data: JSONDict
     raw: str | None = None  # the record as the source wrote it, kept for provenance
     as_of: date | None = None  # the record's own date, when it differs from the release's
+    digest: str | None = None  # its content hash, when the reader computed it already
 
 
 @dataclass(frozen=True, slots=True)

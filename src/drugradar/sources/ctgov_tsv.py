@@ -299,7 +299,16 @@ def _by_date(file: _File) -> tuple[bool, date, str]:
     return (day is None, day or date.min, file.name)
 
 
-def _read_archive(path: Path) -> Iterator[StudyDoc | Rejected]:
+def _wanted(name: str, skip: frozenset[date], until: date | None) -> bool:
+    """A daily file not already loaded (``skip``) nor past the replay's end: only those are
+    parsed, so resuming a series or adding its next day costs that day, not the whole series."""
+    day = file_date(name)
+    return day is None or (day not in skip and (until is None or day <= until))
+
+
+def _read_archive(
+    path: Path, skip: frozenset[date] = frozenset(), until: date | None = None
+) -> Iterator[StudyDoc | Rejected]:
     """The archive's TSV members in date order (archive order is arbitrary). A stream cannot
     seek, so every member is read first and kept in memory, lines shared (see ``_File``)."""
     files: list[_File] = []
@@ -309,6 +318,8 @@ def _read_archive(path: Path) -> Iterator[StudyDoc | Rejected]:
         with tarfile.open(path, mode="r|*") as tar:
             for member in tar:
                 if not member.isfile() or not _is_tsv_name(member.name):
+                    continue
+                if not _wanted(member.name, skip, until):
                     continue
                 fh = tar.extractfile(member)
                 if fh is not None:
@@ -323,16 +334,21 @@ def _read_archive(path: Path) -> Iterator[StudyDoc | Rejected]:
         yield error
 
 
-def read(paths: Sequence[Path]) -> Iterator[StudyDoc | Rejected]:
+def read(
+    paths: Sequence[Path], skip: frozenset[date] = frozenset(), until: date | None = None
+) -> Iterator[StudyDoc | Rejected]:
     """Every row of ``paths``: ``.tsv`` files, or tar archives of them (``.tar.xz``, ``.tar.gz``…).
 
     Paths are read in the order given; an archive's members in the order of the date in their
     names (undated last). A member's origin is ``archive:member``; ``Rejected.line`` is the line
     in its file (header = 1). Quoted cells spanning lines are not supported (the export has none).
+    Daily files of the dates in ``skip``, or after ``until``, are left unread.
     """
     for path in paths:
         if _is_archive(path):
-            yield from _read_archive(path)
+            yield from _read_archive(path, skip, until)
+        elif not _wanted(path.name, skip, until):
+            continue
         elif _is_tsv_name(path.name):
             try:
                 data = path.read_bytes()

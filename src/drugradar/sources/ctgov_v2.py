@@ -12,7 +12,7 @@ import bz2
 import gzip
 import lzma
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -245,6 +245,52 @@ def read(paths: Sequence[Path], as_of: date | None = None) -> Iterator[cg.StudyD
                     yield Rejected(path.name, n, f"not valid JSON: {exc}", raw=raw)
                     continue
             yield _doc(chosen["study"], path.name, n, _seen_day(stamp))
+
+
+def read_series(paths: Sequence[Path], days: Sequence[date]) -> Iterator[cg.StudyDoc | Rejected]:
+    """The snapshot of each of ``days`` in turn (what ``read(paths, day)`` gives for each), from
+    one pass over the files: a version seen on several days is parsed once (its docs share one
+    Trial), where reading per day would decompress and scan the whole series every day."""
+    wanted = set(days)
+    for path in paths:
+        chosen: dict[date, dict[str, tuple[str, int]]] = {d: {} for d in sorted(wanted)}
+        versions: dict[int, Any] = {}
+        for n, obj, raw in _documents(path):
+            if isinstance(obj, Exception):
+                yield Rejected(path.name, n, f"not valid JSON: {obj}", raw=raw)
+                continue
+            head = obj.head if isinstance(obj, _Wrapper) else obj
+            if not (
+                isinstance(obj, _Wrapper)
+                or (isinstance(obj, dict) and "study" in obj and "seen_dates" in obj)
+            ):
+                continue  # a bare study has no snapshot days: not part of a series
+            key = head.get("nct_id") or ""
+            for stamp in head["seen_dates"]:
+                day = _seen_day(stamp)
+                if day not in wanted:
+                    continue
+                prev = chosen[day].get(key)
+                if prev is None or datetime.fromisoformat(stamp) > datetime.fromisoformat(prev[0]):
+                    chosen[day][key] = (stamp, n)
+                    versions[n] = obj
+        docs: dict[int, cg.StudyDoc | Rejected] = {}
+        for day, studies in chosen.items():
+            for _stamp, n in studies.values():
+                if n not in docs:
+                    docs[n] = _version_doc(versions[n], path.name, n)
+                doc = docs[n]
+                yield doc if isinstance(doc, Rejected) else replace(doc, as_of=day)
+
+
+def _version_doc(obj: Any, origin: str, n: int) -> cg.StudyDoc | Rejected:
+    if isinstance(obj, _Wrapper):
+        try:
+            obj = orjson.loads(obj.line)
+        except orjson.JSONDecodeError as exc:
+            raw = obj.line.decode("utf-8", "replace")[:2000]
+            return Rejected(origin, n, f"not valid JSON: {exc}", raw=raw)
+    return _doc(obj["study"], origin, n, None)
 
 
 def _doc(study: Any, origin: str, n: int, as_of: date | None) -> cg.StudyDoc | Rejected:

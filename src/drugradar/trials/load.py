@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tarfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,13 @@ from drugradar.alerts.settle import settle
 from drugradar.background import background
 from drugradar.devstatus import build as devstatus
 from drugradar.dictionary import trial_codes
-from drugradar.dictionary.ingest import ReleaseReport, load_release, mark_done
+from drugradar.dictionary.ingest import (
+    ReleaseReport,
+    content_hash,
+    label_sha256,
+    load_release,
+    mark_done,
+)
 from drugradar.model.trial import (
     ArmGroup,
     Intervention,
@@ -39,6 +45,7 @@ from drugradar.store.schema import (
     disease_synonym,
     drug,
     source_record,
+    source_release,
     synonym,
     trial,
     trial_condition,
@@ -115,44 +122,82 @@ def _input_bytes(paths: Sequence[Path]) -> int:
     return total
 
 
-def _docs(fmt: str, paths: Sequence[Path], as_of: date | None) -> Iterator[cg.StudyDoc | Rejected]:
+def _studies(
+    fmt: str,
+    paths: list[Path],
+    as_of: date | None,
+    days: Sequence[date] | None,
+    skip: frozenset[date],
+    until: date | None,
+) -> Iterator[cg.StudyDoc | Rejected]:
     from drugradar.sources import ctgov_tsv, ctgov_v2, ctgov_xml
 
-    reader: Callable[..., Iterator[cg.StudyDoc | Rejected]]
-    args: tuple[Any, ...]
+    if fmt == "v2-json" and days is not None:
+        return ctgov_v2.read_series(paths, days)
     if fmt == "v2-json":
-        reader, args = ctgov_v2.read, (list(paths), as_of)
-    elif fmt == "xml":
-        reader, args = ctgov_xml.read, (list(paths),)
-    else:
-        reader, args = ctgov_tsv.read, (list(paths),)
-    if _input_bytes(paths) >= BACKGROUND_BYTES:
-        yield from background(reader, *args)
-    else:
-        yield from reader(*args)
+        return ctgov_v2.read(paths, as_of)
+    if fmt == "xml":
+        return ctgov_xml.read(paths)
+    return ctgov_tsv.read(paths, skip, until)
 
 
-def _spec(docs: Iterable[cg.StudyDoc | Rejected], as_of: date | None) -> SourceSpec:
+def read_records(
+    fmt: str,
+    paths: list[Path],
+    as_of: date | None,
+    days: Sequence[date] | None = None,
+    skip: frozenset[date] = frozenset(),
+    until: date | None = None,
+) -> Iterator[Parsed]:
+    """The studies a reader finds, as storable records made where they are read (the background
+    process, for big inputs): plain data crosses between processes several times cheaper than
+    Trial objects, and the content hash the store compares is computed there as well. A version
+    that several days of a series share is converted once."""
+    made: dict[int, tuple[Trial, dict[str, Any], str]] = {}  # a series' shared versions
+    for doc in _studies(fmt, paths, as_of, days, skip, until):
+        if isinstance(doc, Rejected):
+            yield doc
+            continue
+        memo = made.get(id(doc.trial))
+        if memo is None or memo[0] is not doc.trial:
+            data = doc.trial.to_dict()
+            memo = (doc.trial, data, content_hash(data))
+            if days is not None:  # holding the trial keeps its id from being reused
+                made[id(doc.trial)] = memo
+        yield Record(doc.trial.nct_id, memo[1], raw=doc.raw, as_of=doc.as_of, digest=memo[2])
+
+
+def _docs(
+    fmt: str,
+    paths: Sequence[Path],
+    as_of: date | None,
+    days: Sequence[date] | None = None,
+    skip: frozenset[date] = frozenset(),
+    until: date | None = None,
+) -> Iterator[Parsed]:
+    args = (fmt, list(paths), as_of, days, skip, until)
+    if days is not None or _input_bytes(paths) >= BACKGROUND_BYTES:
+        yield from background(read_records, *args)
+    else:
+        yield from read_records(*args)
+
+
+def _spec(docs: Iterable[Parsed], as_of: date | None) -> SourceSpec:
     def parse(_: Sequence[Path]) -> Iterator[Parsed]:
         for doc in docs:
-            if isinstance(doc, Rejected):
-                yield doc
-                continue
-            yield Record(
-                doc.trial.nct_id, doc.trial.to_dict(), raw=doc.raw, as_of=as_of or doc.as_of
-            )
+            if isinstance(doc, Record) and as_of is not None and doc.as_of != as_of:
+                doc = replace(doc, as_of=as_of)
+            yield doc
 
     return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, snapshot=False)
 
 
-def _by_day(
-    docs: Iterable[cg.StudyDoc | Rejected],
-) -> Iterator[tuple[date | None, list[cg.StudyDoc | Rejected]]]:
+def _by_day(docs: Iterable[Parsed]) -> Iterator[tuple[date | None, list[Parsed]]]:
     """Consecutive documents of one as-of date (a daily file of a series) as one group."""
     day: date | None = None
-    group: list[cg.StudyDoc | Rejected] = []
+    group: list[Parsed] = []
     for doc in docs:
-        if isinstance(doc, cg.StudyDoc):
+        if isinstance(doc, Record):
             if group and doc.as_of != day:
                 yield day, group
                 group = []
@@ -160,6 +205,30 @@ def _by_day(
         group.append(doc)
     if group:
         yield day, group
+
+
+def _done_days(engine: Engine, names: str, paths: Sequence[Path]) -> frozenset[date]:
+    """The days of a series (releases labelled ``names @ day``) already loaded from these very
+    files: the same check ``load_release`` makes, done before reading so they are not parsed."""
+    prefix = f"{names} @ "
+    sr = source_release.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(sr.file_name, sr.sha256).where(
+                sr.source == SOURCE,
+                sr.status == "done",
+                sr.file_name.startswith(prefix, autoescape=True),
+            )
+        ).all()
+    out = set()
+    for r in rows:
+        try:
+            day = date.fromisoformat(r.file_name[len(prefix) :])
+        except ValueError:
+            continue
+        if label_sha256(r.file_name, paths) == r.sha256:
+            out.add(day)
+    return frozenset(out)
 
 
 def load_ctgov(
@@ -184,13 +253,22 @@ def load_ctgov(
     names = ", ".join(p.name for p in paths)
     today = datetime.now(UTC).date()
     out = TrialLoadReport(ReleaseReport(SOURCE, names, as_of or today, "skipped"), fmt)
-    groups: Iterable[tuple[date | None, Iterable[cg.StudyDoc | Rejected]]]
-    if fmt == "tsv":
-        groups = _by_day(_docs(fmt, paths, None))
-    elif fmt == "v2-json" and replay:
-        from drugradar.sources import ctgov_v2
+    groups: Iterable[tuple[date | None, Iterable[Parsed]]]
+    if fmt == "tsv" or (fmt == "v2-json" and replay):
+        skip = frozenset() if force else _done_days(engine, names, paths)
+        for done in sorted(d for d in skip if until is None or d <= until):
+            out.add(_already_loaded(f"{names} @ {done.isoformat()}", done))
+        if fmt == "tsv":
+            groups = _by_day(_docs(fmt, paths, None, skip=skip, until=until))
+        else:
+            from drugradar.sources import ctgov_v2
 
-        groups = ((d, _docs(fmt, paths, d)) for d in ctgov_v2.snapshot_days(paths[0]))
+            days = [
+                d
+                for d in ctgov_v2.snapshot_days(paths[0])
+                if d not in skip and (until is None or d <= until)
+            ]
+            groups = _by_day(_docs(fmt, paths, None, days=days)) if days else []
     else:
         groups = [(as_of, _docs(fmt, paths, as_of))]
     resolver = Resolver(engine, trial_born=False)
@@ -215,6 +293,12 @@ def load_ctgov(
         if on_release is not None:
             on_release(rep)
     return out
+
+
+def _already_loaded(label: str, day: date) -> ReleaseReport:
+    rep = ReleaseReport(SOURCE, label, day, "skipped")
+    rep.message = "already loaded (same file contents)"
+    return rep
 
 
 def trial_from_dict(d: dict[str, Any]) -> Trial:
