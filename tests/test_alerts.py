@@ -18,6 +18,7 @@ from drugradar.alerts import subscriptions as subs
 from drugradar.alerts.channels.feed import atom_feed
 from drugradar.alerts.channels.webhook import verify_signature
 from drugradar.alerts.deliver import failed_digests, run_due
+from drugradar.alerts.match import backfill as match_backfill
 from drugradar.alerts.preview import preview
 from drugradar.alerts.settle import settle
 from drugradar.alerts.users import create_user
@@ -216,6 +217,24 @@ def test_sql_matching_agrees_with_the_filter_predicate(loaded: Engine) -> None:
     assert len(evs) == 2 and expected  # the grid has both kinds of outcome
     assert got == expected
     assert len(expected) < len(made) * len(evs)
+
+
+def test_backfill_fills_one_new_subscription_with_recent_events(
+    loaded: Engine, alice: int, bob: int
+) -> None:
+    did = drug_id(loaded, NIVOLUMAB)
+    subs.add_subscription(loaded, bob, drugs=[NIVOLUMAB])
+    emit(loaded, phase3(did), day=date(2026, 1, 2))  # before the window
+    emit(loaded, trial_note(did), day=date(2026, 3, 14))
+    with loaded.connect() as c:
+        bob_before = c.execute(select(func.count()).select_from(delivery)).scalar()
+    late = subs.add_subscription(loaded, alice, drugs=[NIVOLUMAB])  # after the events
+    found = match_backfill(loaded, late.id, days=30)
+    with loaded.connect() as c:
+        rows = c.execute(select(delivery.c.user_id, delivery.c.subscription_id)).all()
+    assert found.deliveries == 1
+    assert rows.count((alice, late.id)) == 1  # the March event only: January is out of window
+    assert sum(1 for r in rows if r.user_id == bob) == bob_before  # nobody else's outbox moved
 
 
 def test_owner_only(loaded: Engine, alice: int, bob: int) -> None:

@@ -292,21 +292,27 @@ DEMO_PASSWORD = "drugradar-demo"  # a demo account on a local database, said as 
 
 @users_app.command("demo")
 def users_demo() -> None:
-    """The demo account (made once; a second run reuses it), following T-VEC and the TIGIT
-    landscape in its inbox, and how to log in."""
+    """The demo account (made once; a second run reuses it), following T-VEC and tiragolumab
+    (the anti-TIGIT antibody of the replayed watch list) in its inbox, which starts with the
+    last 60 days of their events; and how to log in."""
+    from drugradar.alerts.match import backfill
     from drugradar.alerts.subscriptions import add_subscription, list_subscriptions
     from drugradar.alerts.users import create_user, user_by_email
 
     engine = _engine()
     user = user_by_email(engine, DEMO_EMAIL) or create_user(engine, DEMO_EMAIL, DEMO_PASSWORD)
     if not list_subscriptions(engine, user.id):
-        for drugs, targets in ((["Imlygic"], []), ([], ["TIGIT"])):
+        for drug_name in ("Imlygic", "tiragolumab"):
             try:
-                add_subscription(
-                    engine, user.id, drugs=drugs, targets=targets, channels=Channels(inbox=True)
+                sub = add_subscription(
+                    engine, user.id, drugs=[drug_name], channels=Channels(inbox=True)
                 )
             except ValueError as exc:  # the data may not hold it (a partial load)
                 err.print(f"Demo subscription skipped: {exc}")
+                continue
+            found = backfill(engine, sub.id)
+            recent = f"{found.deliveries} recent events in the inbox"
+            console.print(f"Following {escape(sub.name)}: {recent}")
     from drugradar.alerts.deliver import base_url
 
     console.print(f"Open {base_url()}/ and log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")

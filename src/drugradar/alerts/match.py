@@ -88,8 +88,9 @@ def _rank(column: ColumnElement[str]) -> ColumnElement[int]:
     return case((column == "high", 3), (column == "medium", 2), else_=1)
 
 
-def _pairs_select() -> Select[tuple[int, int, int]]:
-    """(subscription, user, event) of every match of the events in ``match_batch``."""
+def _pairs_select(only: int | None = None) -> Select[tuple[int, int, int]]:
+    """(subscription, user, event) of every match of the events in ``match_batch`` (for
+    subscription ``only``, when given)."""
     ec, da, e = event_concern.c, disease_ancestor.c, event.c
     b = _batch.c
     concerns = union_all(
@@ -122,12 +123,16 @@ def _pairs_select() -> Select[tuple[int, int, int]]:
             s.deleted.is_(False),
             _rank(e.materiality) >= _rank(s.min_materiality),
             or_(~named, fits),
+            true() if only is None else s.id == only,
         )
     )
 
 
-def match(conn: Connection, event_ids: Sequence[int]) -> MatchReport:
-    """Put the events' deliveries in the outbox (see the module docstring)."""
+def match(
+    conn: Connection, event_ids: Sequence[int], *, subscription_id: int | None = None
+) -> MatchReport:
+    """Put the events' deliveries in the outbox (see the module docstring); only those of one
+    subscription when ``subscription_id`` is given (a backfill)."""
     report = MatchReport()
     ids = sorted(set(event_ids))
     if not ids:
@@ -139,7 +144,9 @@ def match(conn: Connection, event_ids: Sequence[int]) -> MatchReport:
         conn.execute(insert(_batch), [{"event_id": i} for i in batch])
     report.events = _count_events(conn)
     found = conn.execute(
-        insert(_pair).from_select(["subscription_id", "event_id", "user_id"], _pairs_select()),
+        insert(_pair).from_select(
+            ["subscription_id", "event_id", "user_id"], _pairs_select(subscription_id)
+        ),
         execution_options={"preserve_rowcount": True},
     )
     report.matches = max(found.rowcount, 0)
@@ -198,3 +205,22 @@ def _insert_deliveries(conn: Connection) -> int:
         .on_conflict_do_nothing(index_elements=["user_id", "event_id", "channel"])
     )
     return max(conn.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount, 0)
+
+
+def backfill(engine: Engine, subscription_id: int, days: int = 60) -> MatchReport:
+    """Match one subscription against the events of the last ``days`` days of data (up to the
+    newest as-of date stored), as if it had existed then: a new follower's inbox starts with
+    recent history instead of empty."""
+    from datetime import timedelta
+
+    e = event.c
+    with engine.begin() as conn:
+        newest = conn.execute(select(func.max(e.as_of)).where(e.baseline.is_(False))).scalar()
+        if newest is None:
+            return MatchReport()
+        ids = list(
+            conn.execute(
+                select(e.id).where(e.baseline.is_(False), e.as_of >= newest - timedelta(days=days))
+            ).scalars()
+        )
+        return match(conn, ids, subscription_id=subscription_id)
