@@ -29,7 +29,7 @@ import orjson
 from sqlalchemy import Engine, delete, func, insert, select
 
 from drugradar.alerts.digest import render
-from drugradar.alerts.filters import filter_rows
+from drugradar.alerts.filters import channel_rows, floor_of, key_rows
 from drugradar.alerts.match import match
 from drugradar.alerts.subscriptions import get_subscription
 from drugradar.store.schema import (
@@ -44,7 +44,7 @@ from drugradar.store.schema import (
     subscription,
     subscription_channel,
     subscription_follow,
-    subscription_want,
+    subscription_key,
     target,
     trial_party,
     user_account,
@@ -92,7 +92,7 @@ def _hot(engine: Engine, ids: list[int]) -> dict[str, list[str]]:
 
 def _reset(engine: Engine) -> None:
     with engine.begin() as c:
-        tables = (delivery, digest, search_member, subscription_follow, subscription_want)
+        tables = (delivery, digest, search_member, subscription_follow, subscription_key)
         for t in (*tables, subscription_channel, subscription, user_account):
             c.execute(delete(t))
 
@@ -127,7 +127,7 @@ def _generate(
                 ],
             )
         for batch in chunks(list(range(1, n + 1)), 50_000):
-            subs, follows, wants, channels = [], [], [], []
+            subs, follows, keys, chan_rows = [], [], [], []
             for sid in batch:
                 uid = (sid - 1) // PER_USER + 1
                 email = rnd.random() < 0.5
@@ -152,18 +152,17 @@ def _generate(
                         "deleted": False,
                     }
                 )
-                w, ch = filter_rows(sid, subs[-1]["families"], "[]", subs[-1]["channels"])
-                wants += w
-                channels += ch
+                chan_rows += channel_rows(sid, subs[-1]["channels"])
                 kind = rnd.choices(kinds, weights)[0]
                 pool = hot[kind] if hot[kind] and rnd.random() < HOT_SHARE else entities[kind]
                 ref = rnd.choice(pool)
                 follows.append({"subscription_id": sid, "kind": kind, "ref": ref, "label": ref})
+                floor = floor_of(subs[-1]["min_materiality"], paused=False, deleted=False)
+                keys += key_rows(sid, uid, [(kind, ref)], subs[-1]["families"], "[]", floor)
             c.execute(insert(subscription), subs)
             c.execute(insert(subscription_follow), follows)
-            if wants:
-                c.execute(insert(subscription_want), wants)
-            c.execute(insert(subscription_channel), channels)
+            c.execute(insert(subscription_key), keys)
+            c.execute(insert(subscription_channel), chan_rows)
     return time.perf_counter() - t0
 
 

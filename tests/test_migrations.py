@@ -32,8 +32,8 @@ def test_migrations_match_the_schema(engine: object) -> None:
 
 
 def test_0007_turns_existing_subscriptions_filters_into_rows(db: Database) -> None:
-    """Subscriptions made before 0007 keep matching as they did: their JSON filters and
-    channels become the rows the matcher joins on."""
+    """Subscriptions made before 0007 keep matching as they did: their follows × JSON filters
+    and their channels become the rows the matcher joins on; a paused one has floor 0."""
     from datetime import UTC, datetime
 
     from sqlalchemy import text
@@ -51,7 +51,7 @@ def test_0007_turns_existing_subscriptions_filters_into_rows(db: Database) -> No
         sub = (
             "insert into subscription (id, user_id, name, families, types, min_materiality,"
             " frequency, hour, weekday, tz, channels, send_empty, paused, created_at, deleted)"
-            " values (:id, 1, 's', :f, :t, 'low', 'daily', 8, 0, 'UTC', :ch, false, false, :now,"
+            " values (:id, 1, 's', :f, :t, :m, 'daily', 8, 0, 'UTC', :ch, false, :p, :now,"
             " false)"
         )
         c.execute(
@@ -61,15 +61,40 @@ def test_0007_turns_existing_subscriptions_filters_into_rows(db: Database) -> No
                     "id": 1,
                     "f": '["approval"]',
                     "t": '["dev_status.PHASE_3"]',
+                    "m": "medium",
                     "ch": '{"emails": ["a@example.org"], "inbox": true}',
+                    "p": False,
                     "now": now,
                 },
-                {"id": 2, "f": "[]", "t": "[]", "ch": '{"feed": true}', "now": now},
+                {
+                    "id": 2,
+                    "f": "[]",
+                    "t": "[]",
+                    "m": "low",
+                    "ch": '{"feed": true}',
+                    "p": True,
+                    "now": now,
+                },
             ],
+        )
+        c.execute(
+            text(
+                "insert into subscription_follow (subscription_id, kind, ref, label)"
+                " values (1, 'drug', 'D1', 'd'), (2, 'target', 'PDCD1', 't')"
+            )
         )
     migrate(db.engine)
     with db.engine.connect() as c:
-        wants = c.execute(text("select * from subscription_want order by 1, 2, 3")).all()
+        keys = c.execute(
+            text(
+                "select subscription_id, kind, ref, family, type, user_id, floor"
+                " from subscription_key order by 1, 4, 5"
+            )
+        ).all()
         channels = c.execute(text("select * from subscription_channel order by 1, 2")).all()
-    assert [tuple(r) for r in wants] == [(1, "approval", ""), (1, "dev_status", "PHASE_3")]
+    assert [tuple(r) for r in keys] == [
+        (1, "drug", "D1", "approval", "", 1, 2),
+        (1, "drug", "D1", "dev_status", "PHASE_3", 1, 2),
+        (2, "target", "PDCD1", "", "", 1, 0),
+    ]
     assert [tuple(r) for r in channels] == [(1, "email"), (1, "inbox"), (2, "feed")]

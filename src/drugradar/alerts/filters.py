@@ -8,6 +8,7 @@ both: either. Then the event's materiality must reach the subscription's minimum
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,8 @@ import orjson
 from drugradar.model.event import MATERIALITY_RANK, Materiality
 from drugradar.model.subscription import ChannelKind
 
-WHOLE_FAMILY = ""  # subscription_want.type of a row that accepts every type of its family
+ANY_FAMILY = ""  # subscription_key.family of a row that takes every event
+WHOLE_FAMILY = ""  # subscription_key.type of a row that takes every type of its family
 AT_ONCE = frozenset({ChannelKind.INBOX.value, ChannelKind.FEED.value})  # readable when matched
 
 
@@ -36,19 +38,49 @@ def channel_kinds(ch: dict[str, Any]) -> list[str]:
     return out
 
 
-def filter_rows(
-    subscription_id: int, families: str, types: str, channels: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``subscription_want`` and ``subscription_channel`` rows from the JSON columns."""
-    wants = {(f, WHOLE_FAMILY) for f in orjson.loads(families)}
-    wants |= {(t.partition(".")[0], t.partition(".")[2]) for t in orjson.loads(types)}
-    return (
-        [{"subscription_id": subscription_id, "family": f, "type": t} for f, t in sorted(wants)],
-        [
-            {"subscription_id": subscription_id, "channel": k}
-            for k in channel_kinds(orjson.loads(channels))
-        ],
-    )
+def floor_of(min_materiality: str, paused: bool, deleted: bool) -> int:
+    """``subscription_key.floor``: the lowest materiality rank taken; 0 (nothing) when paused."""
+    return 0 if paused or deleted else MATERIALITY_RANK[Materiality(min_materiality)]
+
+
+def wanted_pairs(families: str, types: str) -> list[tuple[str, str]]:
+    """(family, type) pairs from the JSON columns; ``("", "")`` for every event."""
+    pairs = {(f, WHOLE_FAMILY) for f in orjson.loads(families)}
+    pairs |= {(t.partition(".")[0], t.partition(".")[2]) for t in orjson.loads(types)}
+    return sorted(pairs) or [(ANY_FAMILY, WHOLE_FAMILY)]
+
+
+def key_rows(
+    subscription_id: int,
+    user_id: int,
+    follows: Iterable[tuple[str, str]],
+    families: str,
+    types: str,
+    floor: int,
+) -> list[dict[str, Any]]:
+    """``subscription_key`` rows: each followed (kind, ref) × each wanted (family, type)."""
+    pairs = wanted_pairs(families, types)
+    return [
+        {
+            "subscription_id": subscription_id,
+            "kind": kind,
+            "ref": ref,
+            "family": f,
+            "type": t,
+            "user_id": user_id,
+            "floor": floor,
+        }
+        for kind, ref in sorted(set(follows))
+        for f, t in pairs
+    ]
+
+
+def channel_rows(subscription_id: int, channels: str) -> list[dict[str, Any]]:
+    """``subscription_channel`` rows from the ``channels`` JSON column."""
+    return [
+        {"subscription_id": subscription_id, "channel": k}
+        for k in channel_kinds(orjson.loads(channels))
+    ]
 
 
 @dataclass(frozen=True, slots=True)

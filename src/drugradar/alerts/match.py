@@ -1,13 +1,14 @@
 """Match stored events to subscriptions, through the index from followed entity to subscriptions.
 
 For a batch of new events: their concerns (drugs, diseases and every ancestor of those diseases,
-organizations and parent companies, targets, saved searches) are joined to
-``subscription_follow`` on (kind, ref) — an indexed join, never a scan of all subscriptions. The
-subscriptions found are filtered by pause, minimum materiality and their wanted families and types
-(``subscription_want``, see ``alerts.filters``); each match becomes one outbox row per (user,
-event, channel) through ``subscription_channel``: two subscriptions of one user matching one event
-deliver it once per channel (the lower subscription id is the one recorded). Inbox and feed rows
-are readable at once; email, webhook and apprise rows wait for their subscription's digest.
+organizations and parent companies, targets, saved searches) are joined to ``subscription_key``
+on (kind, ref) — an indexed join, never a scan of all subscriptions. That index also holds each
+subscription's wanted families and types, its minimum materiality (0 while paused) and its user,
+so a match is found without reading the subscription itself (see ``alerts.filters``). Each match
+becomes one outbox row per (user, event, channel) through ``subscription_channel``: two
+subscriptions of one user matching one event deliver it once per channel (the lower subscription
+id is the one recorded). Inbox and feed rows are readable at once; email, webhook and apprise rows
+wait for their subscription's digest.
 
 The whole of it is two INSERT … SELECT statements run by the database, whatever the number of
 subscriptions or matches: no match passes through Python.
@@ -25,15 +26,14 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    String,
     Table,
     and_,
     case,
     delete,
-    exists,
     func,
     insert,
     literal,
-    or_,
     select,
     true,
     union_all,
@@ -42,16 +42,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from drugradar.alerts.filters import AT_ONCE, WHOLE_FAMILY, Wants, wants
+from drugradar.alerts.filters import ANY_FAMILY, AT_ONCE, WHOLE_FAMILY, Wants, wants
 from drugradar.store.schema import (
     delivery,
     disease_ancestor,
     event,
     event_concern,
-    subscription,
     subscription_channel,
-    subscription_follow,
-    subscription_want,
+    subscription_key,
 )
 from drugradar.store.sync import chunks
 
@@ -60,7 +58,13 @@ __all__ = ["MatchReport", "Wants", "match", "match_engine", "wants"]
 # Per-connection scratch tables (temporary: each session sees only its own).
 _scratch = MetaData()
 _batch = Table(
-    "match_batch", _scratch, Column("event_id", Integer, primary_key=True), prefixes=["TEMPORARY"]
+    "match_batch",
+    _scratch,
+    Column("event_id", Integer, primary_key=True),
+    Column("family", String(30), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("rank", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
 )
 _pair = Table(
     "match_pair",
@@ -69,6 +73,7 @@ _pair = Table(
     Column("event_id", Integer, primary_key=True),
     Column("user_id", Integer, nullable=False),
     prefixes=["TEMPORARY"],
+    sqlite_with_rowid=False,  # one B-tree, read back in key order
 )
 
 
@@ -89,42 +94,42 @@ def _rank(column: ColumnElement[str]) -> ColumnElement[int]:
 
 
 def _pairs_select(only: int | None = None) -> Select[tuple[int, int, int]]:
-    """(subscription, user, event) of every match of the events in ``match_batch`` (for
-    subscription ``only``, when given)."""
-    ec, da, e = event_concern.c, disease_ancestor.c, event.c
-    b = _batch.c
+    """(subscription, event, user) of every match of the events in ``match_batch`` (for
+    subscription ``only``, when given): each concern probes ``subscription_key`` for the rows of
+    any family, of the event's family and of its type, at a floor the event's materiality
+    reaches — all within one covering index."""
+    ec, da, b = event_concern.c, disease_ancestor.c, _batch.c
     concerns = union_all(
-        select(ec.event_id, ec.kind, ec.ref).join(_batch, b.event_id == ec.event_id),
-        select(ec.event_id, literal("disease").label("kind"), da.ancestor_id.label("ref"))
-        .join(_batch, b.event_id == ec.event_id)
+        select(b.event_id, b.family, b.type, b.rank, ec.kind, ec.ref).join(
+            event_concern, ec.event_id == b.event_id
+        ),
+        select(
+            b.event_id,
+            b.family,
+            b.type,
+            b.rank,
+            literal("disease").label("kind"),
+            da.ancestor_id.label("ref"),
+        )
+        .join(event_concern, ec.event_id == b.event_id)
         .join(disease_ancestor, da.disease_id == ec.ref)
         .where(ec.kind == "disease"),
     ).subquery("c")
-    sf, s, w = subscription_follow.c, subscription.c, subscription_want.c
-    named = exists().where(w.subscription_id == s.id)
-    fits = exists().where(
-        w.subscription_id == s.id,
-        w.family == e.family,
-        or_(w.type == WHOLE_FAMILY, w.type == e.type),
-    )
+    c, k = concerns.c, subscription_key.c
     return (
-        select(s.id, e.id, s.user_id)
-        .distinct()
+        select(k.subscription_id, c.event_id, k.user_id)
         .select_from(concerns)
-        .join(event, e.id == concerns.c.event_id)
         .join(
-            subscription_follow,
-            and_(sf.kind == concerns.c.kind, sf.ref == concerns.c.ref),
+            subscription_key,
+            and_(
+                k.kind == c.kind,
+                k.ref == c.ref,
+                k.family.in_([literal(ANY_FAMILY), c.family]),
+                k.type.in_([literal(WHOLE_FAMILY), c.type]),
+                k.floor.between(1, c.rank),
+            ),
         )
-        .join(subscription, s.id == sf.subscription_id)
-        .where(
-            e.baseline.is_(False),
-            s.paused.is_(False),
-            s.deleted.is_(False),
-            _rank(e.materiality) >= _rank(s.min_materiality),
-            or_(~named, fits),
-            true() if only is None else s.id == only,
-        )
+        .where(true() if only is None else k.subscription_id == only)
     )
 
 
@@ -140,13 +145,22 @@ def match(
     _scratch.create_all(conn, checkfirst=True)
     conn.execute(delete(_batch))
     conn.execute(delete(_pair))
+    e = event.c
     for batch in chunks(ids, 5000):
-        conn.execute(insert(_batch), [{"event_id": i} for i in batch])
-    report.events = _count_events(conn)
+        conn.execute(
+            insert(_batch).from_select(
+                ["event_id", "family", "type", "rank"],
+                select(e.id, e.family, e.type, _rank(e.materiality)).where(
+                    e.id.in_(batch), e.baseline.is_(False)
+                ),
+            )
+        )
+    report.events = int(conn.execute(select(func.count()).select_from(_batch)).scalar_one())
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     found = conn.execute(
-        insert(_pair).from_select(
-            ["subscription_id", "event_id", "user_id"], _pairs_select(subscription_id)
-        ),
+        dialect.insert(_pair)
+        .from_select(["subscription_id", "event_id", "user_id"], _pairs_select(subscription_id))
+        .on_conflict_do_nothing(),  # one subscription reached through two of its follows
         execution_options={"preserve_rowcount": True},
     )
     report.matches = max(found.rowcount, 0)
@@ -154,17 +168,6 @@ def match(
     conn.execute(delete(_batch))
     conn.execute(delete(_pair))
     return report
-
-
-def _count_events(conn: Connection) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(event)
-            .join(_batch, _batch.c.event_id == event.c.id)
-            .where(event.c.baseline.is_(False))
-        ).scalar_one()
-    )
 
 
 def _insert_deliveries(conn: Connection) -> int:
@@ -185,7 +188,7 @@ def _insert_deliveries(conn: Connection) -> int:
         )
         .join(subscription_channel, sc.subscription_id == p.subscription_id)
         .where(true())  # SQLite parses INSERT … SELECT … ON CONFLICT only after a WHERE
-        .order_by(p.subscription_id, p.event_id)
+        .order_by(p.subscription_id, p.event_id)  # the pairs' key order: no sort
     )
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = (

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from drugradar.alerts.filters import filter_rows
+from drugradar.alerts.filters import channel_rows, floor_of, key_rows
 from drugradar.model.event import Materiality
 from drugradar.model.subscription import (
     Channels,
@@ -39,7 +39,7 @@ from drugradar.store.schema import (
     subscription,
     subscription_channel,
     subscription_follow,
-    subscription_want,
+    subscription_key,
     target,
     trial_party,
 )
@@ -229,16 +229,18 @@ def add_subscription(
                 for (k, r), f in rows.items()
             ],
         )
-        want_rows, channel_rows = filter_rows(
+        keys = key_rows(
             sid,
+            user_id,
+            [(k, r[:400]) for k, r in rows],
             orjson.dumps(fams).decode(),
             orjson.dumps(typs).decode(),
-            _dump_channels(chans),
+            floor_of(min_materiality.value, paused=False, deleted=False),
         )
-        if want_rows:
-            conn.execute(insert(subscription_want), want_rows)
-        if channel_rows:
-            conn.execute(insert(subscription_channel), channel_rows)
+        conn.execute(insert(subscription_key), keys)
+        chan = channel_rows(sid, _dump_channels(chans))
+        if chan:
+            conn.execute(insert(subscription_channel), chan)
         if query is not None:
             from drugradar.search.members import remember
 
@@ -335,9 +337,23 @@ def _set(engine: Engine, user_id: int, subscription_id: int, **values: Any) -> S
             .where(s.id == subscription_id, s.user_id == user_id)
             .values(**values)
         )
+        _refresh_floor(conn, subscription_id)
     if values.get("deleted"):
         return _deleted(engine, subscription_id)
     return get_subscription(engine, user_id, subscription_id)
+
+
+def _refresh_floor(conn: Connection, subscription_id: int) -> None:
+    """The matcher's index follows a pause, resume or delete."""
+    s = subscription.c
+    row = conn.execute(
+        select(s.min_materiality, s.paused, s.deleted).where(s.id == subscription_id)
+    ).one()
+    conn.execute(
+        update(subscription_key)
+        .where(subscription_key.c.subscription_id == subscription_id)
+        .values(floor=floor_of(row.min_materiality, row.paused, row.deleted))
+    )
 
 
 def _deleted(engine: Engine, subscription_id: int) -> Subscription:
@@ -365,6 +381,8 @@ def unsubscribe(engine: Engine, subscription_id: int) -> bool:
         done = conn.execute(
             update(subscription).where(subscription.c.id == subscription_id).values(paused=True)
         )
+        if done.rowcount:
+            _refresh_floor(conn, subscription_id)
     return bool(done.rowcount)
 
 

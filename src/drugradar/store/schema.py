@@ -653,15 +653,31 @@ subscription_follow = Table(
     Index("ix_subscription_follow_ref", "kind", "ref"),  # event concern -> subscriptions
 )
 
-# What each subscription accepts, as rows the matcher joins on (kept beside the JSON columns,
-# which stay the record of what the user asked for): its event families and types ("" for a whole
-# family; no row at all: every event), and its channels.
-subscription_want = Table(
-    "subscription_want",
+# The matcher's index: one row per (followed thing, wanted family and type) of a subscription,
+# with what the match needs (its user; ``floor``, the minimum materiality rank, 0 while paused or
+# deleted), so an event's concerns reach their subscriptions through this index alone. Family ""
+# takes every event; type "" every type of the family. The JSON columns of ``subscription`` stay
+# the record of what the user asked for.
+subscription_key = Table(
+    "subscription_key",
     metadata,
     Column("subscription_id", Integer, ForeignKey("subscription.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("ref", String(400), primary_key=True),
     Column("family", String(30), primary_key=True),
     Column("type", String(40), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("floor", Integer, nullable=False),
+    Index(
+        "ix_subscription_key_match",
+        "kind",
+        "ref",
+        "family",
+        "type",
+        "floor",
+        "subscription_id",
+        "user_id",
+    ),
 )
 
 subscription_channel = Table(

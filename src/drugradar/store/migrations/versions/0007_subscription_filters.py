@@ -1,4 +1,4 @@
-"""subscription_want, subscription_channel: subscriptions' filters as rows the matcher joins on
+"""subscription_key, subscription_channel: the matcher's index of subscriptions, and channels
 
 Revision ID: 0007
 Revises: 0006
@@ -6,6 +6,8 @@ Create Date: 2026-12-03 19:40:00.000000
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,18 +20,27 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "subscription_want",
+        "subscription_key",
         sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("ref", sa.String(length=400), nullable=False),
         sa.Column("family", sa.String(length=30), nullable=False),
         sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("floor", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
             ["subscription.id"],
-            name=op.f("fk_subscription_want_subscription_id_subscription"),
+            name=op.f("fk_subscription_key_subscription_id_subscription"),
         ),
         sa.PrimaryKeyConstraint(
-            "subscription_id", "family", "type", name=op.f("pk_subscription_want")
+            "subscription_id", "kind", "ref", "family", "type", name=op.f("pk_subscription_key")
         ),
+    )
+    op.create_index(
+        "ix_subscription_key_match",
+        "subscription_key",
+        ["kind", "ref", "family", "type", "floor", "subscription_id", "user_id"],
     )
     op.create_table(
         "subscription_channel",
@@ -42,39 +53,44 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("subscription_id", "channel", name=op.f("pk_subscription_channel")),
     )
-    # existing subscriptions: their JSON columns, as rows
-    from drugradar.alerts.filters import filter_rows
+    _backfill()
 
-    subscription = sa.table(
+
+def _backfill() -> None:
+    """Subscriptions made before 0007: their JSON filters and follows, as rows."""
+    from drugradar.alerts.filters import channel_rows, floor_of, key_rows
+
+    sub = sa.table(
         "subscription",
-        sa.column("id", sa.Integer),
-        sa.column("families", sa.Text),
-        sa.column("types", sa.Text),
-        sa.column("channels", sa.Text),
+        *(sa.column(c) for c in ("id", "user_id", "families", "types", "channels")),
+        *(sa.column(c) for c in ("min_materiality", "paused", "deleted")),
     )
-    subscription_want = sa.table(
-        "subscription_want",
-        sa.column("subscription_id", sa.Integer),
-        sa.column("family", sa.String),
-        sa.column("type", sa.String),
+    follow = sa.table(
+        "subscription_follow", *(sa.column(c) for c in ("subscription_id", "kind", "ref"))
     )
-    subscription_channel = sa.table(
-        "subscription_channel", sa.column("subscription_id", sa.Integer), sa.column("channel")
+    key = sa.table(
+        "subscription_key",
+        *(sa.column(c) for c in ("subscription_id", "kind", "ref", "family", "type")),
+        *(sa.column(c) for c in ("user_id", "floor")),
     )
+    channel = sa.table("subscription_channel", sa.column("subscription_id"), sa.column("channel"))
     conn = op.get_bind()
-    s = subscription.c
-    wants: list[dict[str, object]] = []
-    channels: list[dict[str, object]] = []
-    for r in conn.execute(sa.select(s.id, s.families, s.types, s.channels)):
-        w, c = filter_rows(r.id, r.families, r.types, r.channels)
-        wants += w
-        channels += c
-    if wants:
-        conn.execute(sa.insert(subscription_want), wants)
+    follows: dict[int, list[tuple[str, str]]] = {}
+    for f in conn.execute(sa.select(follow.c.subscription_id, follow.c.kind, follow.c.ref)):
+        follows.setdefault(f.subscription_id, []).append((f.kind, f.ref))
+    keys: list[dict[str, Any]] = []
+    channels: list[dict[str, Any]] = []
+    for r in conn.execute(sa.select(sub)):
+        floor = floor_of(r.min_materiality, bool(r.paused), bool(r.deleted))
+        keys += key_rows(r.id, r.user_id, follows.get(r.id, []), r.families, r.types, floor)
+        channels += channel_rows(r.id, r.channels)
+    if keys:
+        conn.execute(sa.insert(key), keys)
     if channels:
-        conn.execute(sa.insert(subscription_channel), channels)
+        conn.execute(sa.insert(channel), channels)
 
 
 def downgrade() -> None:
     op.drop_table("subscription_channel")
-    op.drop_table("subscription_want")
+    op.drop_index("ix_subscription_key_match", table_name="subscription_key")
+    op.drop_table("subscription_key")
