@@ -99,10 +99,12 @@ def _pairs_select(only: int | None = None) -> Select[tuple[int, int, int]]:
     any family, of the event's family and of its type, at a floor the event's materiality
     reaches — all within one covering index."""
     ec, da, b = event_concern.c, disease_ancestor.c, _batch.c
+    # "+ 0" and coalesce() keep SQLite from driving the join from event_concern's indexes: it
+    # has no statistics on a scratch table and would scan all concerns; the batch is read in
+    # order and event_concern looked up by event id.
+    by_event = ec.event_id == b.event_id + 0
     concerns = union_all(
-        select(b.event_id, b.family, b.type, b.rank, ec.kind, ec.ref).join(
-            event_concern, ec.event_id == b.event_id
-        ),
+        select(b.event_id, b.family, b.type, b.rank, ec.kind, ec.ref).join(event_concern, by_event),
         select(
             b.event_id,
             b.family,
@@ -111,9 +113,8 @@ def _pairs_select(only: int | None = None) -> Select[tuple[int, int, int]]:
             literal("disease").label("kind"),
             da.ancestor_id.label("ref"),
         )
-        .join(event_concern, ec.event_id == b.event_id)
-        .join(disease_ancestor, da.disease_id == ec.ref)
-        .where(ec.kind == "disease"),
+        .join(event_concern, and_(by_event, func.coalesce(ec.kind, "") == "disease"))
+        .join(disease_ancestor, da.disease_id == ec.ref),
     ).subquery("c")
     c, k = concerns.c, subscription_key.c
     return (

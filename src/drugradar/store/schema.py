@@ -698,9 +698,12 @@ delivery = Table(
     "delivery",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Integer, ForeignKey("user_account.id"), nullable=False),
-    Column("subscription_id", Integer, ForeignKey("subscription.id"), nullable=False),
-    Column("event_id", Integer, ForeignKey("event.id"), nullable=False),
+    # No foreign keys on these three: outbox rows are made only by the matcher, from rows that
+    # exist (users, subscriptions and events are never deleted), and checking three parents per
+    # row was 60 % of the cost of writing a million-row batch.
+    Column("user_id", Integer, nullable=False),
+    Column("subscription_id", Integer, nullable=False),
+    Column("event_id", Integer, nullable=False),
     Column("channel", String(10), nullable=False),
     Column("status", String(10), nullable=False),  # pending, sent, failed
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -709,8 +712,7 @@ delivery = Table(
     Column("digest_id", Integer, ForeignKey("digest.id")),
     UniqueConstraint("user_id", "event_id", "channel", name="uq_delivery_user_event_channel"),
     Index("ix_delivery_pending", "subscription_id", "channel", "status"),
-    Index("ix_delivery_user_id", "user_id", "channel"),
-)
+)  # a user's rows: the unique key's leading user_id
 
 digest = Table(
     "digest",

@@ -1,4 +1,5 @@
-"""subscription_key, subscription_channel: the matcher's index of subscriptions, and channels
+"""subscription_key, subscription_channel: the matcher's index of subscriptions, and channels;
+the outbox (delivery) without foreign keys on user, subscription and event
 
 Revision ID: 0007
 Revises: 0006
@@ -54,6 +55,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("subscription_id", "channel", name=op.f("pk_subscription_channel")),
     )
     _backfill()
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_user_id")
+        batch_op.drop_constraint("fk_delivery_user_id_user_account", type_="foreignkey")
+        batch_op.drop_constraint("fk_delivery_subscription_id_subscription", type_="foreignkey")
+        batch_op.drop_constraint("fk_delivery_event_id_event", type_="foreignkey")
 
 
 def _backfill() -> None:
@@ -91,6 +97,15 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            "fk_delivery_user_id_user_account", "user_account", ["user_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
+            "fk_delivery_subscription_id_subscription", "subscription", ["subscription_id"], ["id"]
+        )
+        batch_op.create_foreign_key("fk_delivery_event_id_event", "event", ["event_id"], ["id"])
+        batch_op.create_index("ix_delivery_user_id", ["user_id", "channel"], unique=False)
     op.drop_table("subscription_channel")
     op.drop_index("ix_subscription_key_match", table_name="subscription_key")
     op.drop_table("subscription_key")
