@@ -212,19 +212,25 @@ def _insert_deliveries(conn: Connection) -> int:
 
 
 def backfill(engine: Engine, subscription_id: int, days: int = 60) -> MatchReport:
-    """Match one subscription against the events of the last ``days`` days of data (up to the
-    newest as-of date stored), as if it had existed then: a new follower's inbox starts with
+    """Match one subscription against the events about what it follows from the last ``days``
+    days before the newest of them, as if it had existed then: a new follower's inbox starts with
     recent history instead of empty."""
     from datetime import timedelta
 
-    e = event.c
+    e, ec, k = event.c, event_concern.c, subscription_key.c
     with engine.begin() as conn:
-        newest = conn.execute(select(func.max(e.as_of)).where(e.baseline.is_(False))).scalar()
+        followed = (
+            select(k.kind, k.ref).where(k.subscription_id == subscription_id).distinct().subquery()
+        )
+        about = (
+            select(e.id, e.as_of)
+            .join(event_concern, ec.event_id == e.id)
+            .join(followed, and_(followed.c.kind == ec.kind, followed.c.ref == ec.ref))
+            .where(e.baseline.is_(False))
+        ).subquery()
+        newest = conn.execute(select(func.max(about.c.as_of))).scalar()
         if newest is None:
             return MatchReport()
-        ids = list(
-            conn.execute(
-                select(e.id).where(e.baseline.is_(False), e.as_of >= newest - timedelta(days=days))
-            ).scalars()
-        )
+        since = newest - timedelta(days=days)
+        ids = sorted(set(conn.execute(select(about.c.id).where(about.c.as_of >= since)).scalars()))
         return match(conn, ids, subscription_id=subscription_id)
