@@ -250,11 +250,21 @@ def _record_id(text: str) -> str | None:
     return m.group(0) if m else None
 
 
-def _rows(file: _File) -> Iterator[StudyDoc | Rejected]:
-    """Every row of one file; line numbers count the header as line 1."""
+_Seen = dict[tuple[tuple[str, ...], bytes], Trial]
+
+
+def _rows(file: _File, seen: _Seen | None = None) -> Iterator[StudyDoc | Rejected]:
+    """Every row of one file; line numbers count the header as line 1. ``seen`` holds the rows
+    of earlier files by their text after the Rank (which the mapping ignores): a row repeated
+    from an earlier day is the same Trial object, not parsed again."""
     as_of = file_date(file.name)
     header: list[str] | None = None
+    columns: tuple[str, ...] = ()
+    seen = {} if seen is None else seen
     for n, (head, rest) in enumerate(file.lines, start=1):
+        if header is not None and (trial := seen.get((columns, rest))) is not None:
+            yield StudyDoc(trial, (head + rest).decode("utf-8"), file.name, as_of)
+            continue
         data = head + rest
         try:
             text = data.decode("utf-8")
@@ -272,6 +282,7 @@ def _rows(file: _File) -> Iterator[StudyDoc | Rejected]:
                 reason = "the header has no 'NCT Number' column; file skipped"
                 yield Rejected(file.name, n, reason, "NCT Number", None, text[:RAW_LIMIT])
                 return
+            columns = tuple(header)
             continue
         if not text.strip():
             continue
@@ -282,6 +293,7 @@ def _rows(file: _File) -> Iterator[StudyDoc | Rejected]:
             record_id = exc.record_id or _record_id(text)
             yield Rejected(file.name, n, reason, exc.field, record_id, text[:RAW_LIMIT])
             continue
+        seen[(columns, rest)] = trial
         yield StudyDoc(trial, text, file.name, as_of)
 
 
@@ -328,8 +340,9 @@ def _read_archive(
         error = Rejected(path.name, None, f"the archive is truncated or corrupt ({exc})")
     shared.clear()
     files.sort(key=_by_date)
+    seen: _Seen = {}
     while files:
-        yield from _rows(files.pop(0))  # drop each file once read
+        yield from _rows(files.pop(0), seen)  # drop each file once read
     if error is not None:
         yield error
 

@@ -154,6 +154,7 @@ def read_records(
     Trial objects, and the content hash the store compares is computed there as well. A version
     that several days of a series share is converted once."""
     made: dict[int, tuple[Trial, dict[str, Any], str]] = {}  # a series' shared versions
+    series = days is not None or fmt == "tsv"  # readers that hand out one Trial several times
     for doc in _studies(fmt, paths, as_of, days, skip, until):
         if isinstance(doc, Rejected):
             yield doc
@@ -162,7 +163,7 @@ def read_records(
         if memo is None or memo[0] is not doc.trial:
             data = doc.trial.to_dict()
             memo = (doc.trial, data, content_hash(data))
-            if days is not None:  # holding the trial keeps its id from being reused
+            if series:  # holding the trial keeps its id from being reused
                 made[id(doc.trial)] = memo
         yield Record(doc.trial.nct_id, memo[1], raw=doc.raw, as_of=doc.as_of, digest=memo[2])
 
