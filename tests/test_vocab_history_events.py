@@ -259,3 +259,37 @@ def test_plan_names_both_series_in_date_order() -> None:
     steps = {s.name: s.first for s in plan(DATA)}
     assert steps["drugcentral_history"] == date(2015, 5, 29)
     assert steps["atc"] == date(2021, 12, 3)
+
+
+def test_profile_gives_the_who_defined_daily_doses(series_db: Engine) -> None:
+    """A drug whose ATC codes have DDDs: the profile and the article's "How it is given" show
+    each dose with its route in words, unit and source (the drug found in the data, not named)."""
+    from drugradar.profile.view import ROUTES, profile_of
+    from drugradar.web.article import how_given
+
+    dc = drug_class.c
+    with series_db.connect() as c:
+        did, code = c.execute(
+            select(dc.drug_id, dc.class_source_id)
+            .join(atc_ddd, atc_ddd.c.code == dc.class_source_id)
+            .where(dc.class_type == "ATC", atc_ddd.c.route.in_(("O", "P")))
+            .order_by(dc.drug_id)
+            .limit(1)
+        ).one()
+        codes = c.execute(
+            select(dc.class_source_id).where(dc.drug_id == did, dc.class_type == "ATC")
+        ).scalars()
+        real = {
+            (ROUTES.get(r.route, r.route.lower()), r.ddd, r.uom)
+            for r in c.execute(select(atc_ddd).where(atc_ddd.c.code.in_(list(codes))))
+        }
+    prof = profile_of(series_db, did)
+    assert prof is not None
+    doses = {(d["route"], d["ddd"], d["unit"]) for d in prof["doses"]}
+    assert doses == real and any(d["atc"] == code for d in prof["doses"])
+    assert all(d["sources"][0]["source"] == "who_atc" for d in prof["doses"])
+    sec = how_given(prof)
+    texts = [i["text"] for i in sec.items]
+    assert any(t.startswith("WHO defined daily dose:") for t in texts)
+    assert any(t.endswith((", oral", ", parenteral")) for t in texts)
+    assert any(c.source == "who_atc" for c in sec.cites)

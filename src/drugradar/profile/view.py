@@ -24,7 +24,9 @@ from drugradar.model.devstatus import INACTIVE, Activity
 from drugradar.store.repository import get_drug
 from drugradar.store.schema import (
     approval,
+    atc_ddd,
     designation,
+    drug_class,
     exclusivity,
     patent,
     safety_communication,
@@ -185,6 +187,44 @@ def organizations_of(
     return sorted(out, key=lambda o: ([order.index(r) for r in o["roles"]], o["name"]))
 
 
+# WHO's administration route codes (``adm_r``) in words; other values are already words.
+ROUTES = {
+    "O": "oral",
+    "P": "parenteral",
+    "R": "rectal",
+    "N": "nasal",
+    "V": "vaginal",
+    "SL": "sublingual",
+    "TD": "transdermal",
+}
+
+
+def doses_of(engine: Engine, drug_id: str) -> list[Row]:
+    """WHO defined daily doses of the drug's ATC codes: the assumed average maintenance dose
+    per day for the main indication in adults, per route (a unit for comparing use, not a
+    prescribing dose — WHO says so, and so does the page)."""
+    dc, dd = drug_class.c, atc_ddd.c
+    with engine.connect() as c:
+        rows = c.execute(
+            select(atc_ddd)
+            .join(drug_class, dc.class_source_id == dd.code)
+            .where(dc.drug_id == drug_id, dc.class_type == "ATC")
+            .distinct()
+            .order_by(dd.code, dd.route, dd.ddd)
+        ).all()
+    return [
+        {
+            "atc": r.code,
+            "route": ROUTES.get(r.route, r.route.lower()) or None,
+            "ddd": r.ddd,
+            "unit": r.uom,
+            "note": r.note,
+            "sources": _src(r),
+        }
+        for r in rows
+    ]
+
+
 def _optional(engine: Engine, drug_id: str) -> Row:
     """Label monograph, routes and interactions: from their builders' modules."""
     from drugradar.profile import interactions, labels
@@ -220,6 +260,7 @@ def profile_of(engine: Engine, drug_id: str) -> Row | None:
         "patents": patents_of(engine, d.id),
         "exclusivities": exclusivities_of(engine, d.id),
         "safety": safety_of(engine, d.id),
+        "doses": doses_of(engine, d.id),
         "organizations": organizations_of(engine, d.id, status, approvals),
         **_optional(engine, d.id),
         "trials": trials_of_drug(engine, d.id),

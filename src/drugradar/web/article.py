@@ -223,6 +223,17 @@ def how_it_works(profile: Row) -> Section:
 def how_given(profile: Row) -> Section:
     sec = Section("how-given", "How it is given")
     sec.items = [{"text": r.lower()} for r in profile.get("routes") or []]
+    for d in profile.get("doses") or []:
+        where = f", {d['route']}" if d.get("route") else ""
+        note = f"; {d['note']}" if d.get("note") else ""
+        sec.items.append(
+            {
+                "text": f"WHO defined daily dose: {d['ddd']} {d['unit']}{where}",
+                "what": f"ATC {d['atc']}{note}; a unit for comparing use, not a prescribing dose",
+            }
+        )
+        if c := _fact_cite(d):
+            sec.cite(c)
     sec.passages = _label(profile, "dosage_and_administration", "dosage_forms_and_strengths")
     for p in sec.passages:
         sec.cite(p.cite)
