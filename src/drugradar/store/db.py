@@ -55,3 +55,18 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """``ANALYZE`` on PostgreSQL after bulk loads: with no statistics (autovacuum lags behind a
+    replay) its planner guesses two rows for a drug's hundreds of events and picks slow plans.
+    PostgreSQL samples, so this costs seconds; SQLite's planner does well without, and its
+    ANALYZE would read every index of a multi-gigabyte file."""
+    if engine.dialect.name != "postgresql":
+        return
+    from drugradar.store.schema import metadata
+
+    quote = engine.dialect.identifier_preparer.quote
+    names = ", ".join(quote(t.name) for t in metadata.sorted_tables)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"ANALYZE {names}")  # ours only (the search path's schema)

@@ -31,6 +31,7 @@ from drugradar.dictionary.load import ReleaseHook
 from drugradar.profile.load import load_profile
 from drugradar.sources.base import date_in_name
 from drugradar.sources.registry import vocab_releases
+from drugradar.store.db import refresh_statistics
 from drugradar.trials.load import load_ctgov
 
 
@@ -155,4 +156,5 @@ def replay(
             result.releases = rep.releases
         result.seconds = time.perf_counter() - t0
         out.append(result)
+    refresh_statistics(engine)
     return out

@@ -40,6 +40,7 @@ from drugradar.resolve.orgs import org_key, parent_of
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
 from drugradar.sources.registry import Release
+from drugradar.store.db import refresh_statistics
 from drugradar.store.schema import (
     disease,
     disease_synonym,
@@ -293,6 +294,8 @@ def load_ctgov(
             mark_done(engine, rep.release_id)
         if on_release is not None:
             on_release(rep)
+    if not replay and any(r.status == "done" for r in out.releases):
+        refresh_statistics(engine)  # a replay does it once at its end
     return out
 
 
