@@ -19,18 +19,61 @@ from sqlalchemy import Engine, func, select, text
 
 from drugradar.dictionary import load_vocab
 from drugradar.store import migrate
-from drugradar.store.schema import event, event_concern
+from drugradar.store.schema import event, event_concern, event_source
 from drugradar.track.catalogue import CATALOGUE
 from drugradar.track.query import EventFilter, list_events
 from drugradar.track.replay import replay
 
 from .conftest import FIXTURE_VOCAB, SHARED_VOCAB, Database
 from .ctgov_oracle import changes
-from .replay_checks import TIGIT, oracle, sightings
 
 pytestmark = pytest.mark.xdist_group("replay")
 DATA = SHARED_VOCAB.parent
 ROOT = Path(__file__).resolve().parents[1]
+# drugradar event type -> the oracle's kind
+KIND = {
+    "posted": "appeared",
+    "first_seen": "appeared",
+    "vanished": "vanished",
+    "reappeared": "reappeared",
+    "status_changed": "status_changed",
+    "phase_changed": "phase_changed",
+    "results_posted": "results_posted",
+    "results_removed": "results_removed",
+    "primary_completion_moved": "primary_completion_changed",
+    "completion_moved": "completion_changed",
+    "enrollment_changed": "enrollment_changed",
+    "sponsor_changed": "sponsor_changed",
+}
+TIGIT = (date(2026, 1, 1), date(2026, 12, 31))
+COVID = (date(2020, 1, 1), date(2020, 12, 31))
+
+
+def sightings(
+    engine: Engine, span: tuple[date, date], tsv: bool = False
+) -> set[tuple[str, str, str]]:
+    """(NCT id, day, oracle kind) of every clinical_trial event seen in the span."""
+    out = set()
+    e, s = event.c, event_source.c
+    with engine.connect() as c:
+        rows = c.execute(
+            select(e.entity_id, s.as_of, e.type)
+            .join(event_source, s.event_id == e.id)
+            .where(e.family == "clinical_trial", s.as_of.between(*span))
+        )
+        for r in rows:
+            kind = KIND.get(r.type)
+            if kind and not (tsv and kind == "sponsor_changed"):  # the TSV mixes collaborators in
+                out.add((r.entity_id, r.as_of.isoformat(), kind))
+    return out
+
+
+def oracle(series: str, until: date | None = None) -> set[tuple[str, str, str]]:
+    return {
+        (o.nct_id, o.day.isoformat(), o.kind)
+        for o in changes(series)
+        if until is None or o.day <= until
+    }
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +165,26 @@ def test_replay_again_adds_nothing(tigit_db: Engine) -> None:
     assert all(r.status == "skipped" for step in results for r in step.releases)
     with tigit_db.connect() as c:
         assert c.execute(text("select count(*) from event")).scalar() == before
+
+
+@pytest.mark.skipif(not (DATA / "ctgov").is_dir(), reason="needs the shared data")
+def test_covid_series_on_sqlite(tmp_path: Path, backend: str) -> None:
+    """The 190-day TSV series (SQLite only: it is the slow one)."""
+    if backend != "sqlite":
+        pytest.skip("the TIGIT replay covers PostgreSQL")
+    d = Database("sqlite", tmp_path, "")
+    migrate(d.engine)
+    load_vocab(d.engine, FIXTURE_VOCAB)
+    replay(d.engine, DATA, sources=["covid"])
+    mine, real = sightings(d.engine, COVID, tsv=True), oracle("covid")
+    assert mine - real == set()
+    assert real - mine == set()
+    phase = list_events(d.engine, EventFilter(types=("phase_changed",), limit=1000))
+    moves = Counter((tuple(ev.old), tuple(ev.new)) for ev in phase)
+    assert moves[(("PHASE2",), ("PHASE3",))] >= 1
+    assert moves[(("PHASE1",), ("PHASE1", "PHASE2"))] >= 1
+    assert list_events(d.engine, EventFilter(types=("results_posted",)))
+    d.drop()
 
 
 def test_replay_killed_resumes_without_duplicates(tmp_path: Path, backend: str) -> None:

@@ -3,7 +3,6 @@ whole dictionary: every study read or quarantined, every drug intervention linke
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -12,17 +11,15 @@ from sqlalchemy import Engine, and_, func, select
 from drugradar.devstatus.build import highest_phase, status_of
 from drugradar.resolve import Resolver
 from drugradar.store.schema import source_record, trial, trial_drug, trial_intervention
-from drugradar.track.query import EventFilter, list_events
 from drugradar.trials.load import DRUG_ROLES, TrialLoadReport, load_ctgov
 
 from .conftest import SHARED_VOCAB
-from .replay_checks import COVID, oracle, sightings
 
 pytestmark = pytest.mark.fulldata  # grouped per backend by conftest (xdist_group)
 CTGOV = SHARED_VOCAB.parent / "ctgov"
-SETS = {  # the 2020 series first: its events are then exactly what a replay of it stores
-    "tsv": [CTGOV / "tsv-daily-covid-2020" / "clinicalTrials_20200406-20201012.tar.xz"],
+SETS = {
     "xml": [CTGOV / "xml-2023" / "AllPublicXML_subset_20230203.tar.xz"],
+    "tsv": [CTGOV / "tsv-daily-covid-2020" / "clinicalTrials_20200406-20201012.tar.xz"],
     "v2": [CTGOV / "v2-daily-tigit-2026" / "tigit_versions.jsonl.xz"],
     "tvec-2018": [CTGOV / "tvec" / "2018-05-29"],
     "tvec-2020": [CTGOV / "tvec" / "2020-07-28"],
@@ -33,8 +30,8 @@ SETS = {  # the 2020 series first: its events are then exactly what a replay of 
 def loaded_trials(
     full_db: Engine, backend: str
 ) -> Iterator[tuple[Engine, dict[str, TrialLoadReport]]]:
-    """Every set on SQLite; on PostgreSQL all but the 190-day COVID series (its cost is per
-    day, not per backend feature; the TIGIT replay covers PostgreSQL's change tracking)."""
+    """Every set on SQLite; on PostgreSQL all but the 190-day COVID series, which SQLite loads
+    here and again in test_events_replay (its cost is per day, not per backend feature)."""
     sets = {k: v for k, v in SETS.items() if backend == "sqlite" or k != "tsv"}
     reports = {name: load_ctgov(full_db, paths) for name, paths in sets.items()}
     yield full_db, reports
@@ -121,21 +118,3 @@ def test_regimens_link_their_components(
             names = {n.lower() for n in linked}
             assert len(names) == 4, (nct, names)  # cyclophosphamide, doxorubicin, vincristine,
             # prednisone — each by one of its names
-
-
-def test_covid_series_events_are_exactly_the_real_changes(
-    loaded_trials: tuple[Engine, dict[str, TrialLoadReport]],
-) -> None:
-    """The 190 daily TSV files against the independent oracle (SQLite, where they load)."""
-    engine, reports = loaded_trials
-    if "tsv" not in reports:
-        pytest.skip("the 190-day series loads on SQLite only")
-    mine, real = sightings(engine, COVID, tsv=True), oracle("covid")
-    assert mine - real == set()
-    assert real - mine == set()
-    in_2020 = {"since": COVID[0], "until": COVID[1]}
-    phase = list_events(engine, EventFilter(types=("phase_changed",), limit=1000, **in_2020))
-    moves = Counter((tuple(ev.old), tuple(ev.new)) for ev in phase)
-    assert moves[(("PHASE2",), ("PHASE3",))] >= 1
-    assert moves[(("PHASE1",), ("PHASE1", "PHASE2"))] >= 1
-    assert list_events(engine, EventFilter(types=("results_posted",), **in_2020))
