@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     Column,
@@ -42,7 +42,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from drugradar.alerts.filters import ANY_FAMILY, AT_ONCE, WHOLE_FAMILY, Wants, wants
+from drugradar.alerts.filters import ANY_FAMILY, AT_ONCE, WHOLE_FAMILY
+from drugradar.model.event import MATERIALITY_RANK
 from drugradar.store.schema import (
     delivery,
     disease_ancestor,
@@ -52,8 +53,6 @@ from drugradar.store.schema import (
     subscription_key,
 )
 from drugradar.store.sync import chunks
-
-__all__ = ["MatchReport", "Wants", "match", "match_engine", "wants"]
 
 # Per-connection scratch tables (temporary: each session sees only its own).
 _scratch = MetaData()
@@ -90,7 +89,8 @@ def match_engine(engine: Engine, event_ids: Sequence[int]) -> MatchReport:
 
 
 def _rank(column: ColumnElement[str]) -> ColumnElement[int]:
-    return case((column == "high", 3), (column == "medium", 2), else_=1)
+    """``MATERIALITY_RANK`` of a materiality column, in SQL."""
+    return case(*((column == m.value, rank) for m, rank in MATERIALITY_RANK.items()), else_=0)
 
 
 def _pairs_select(only: int | None = None) -> Select[tuple[int, int, int]]:
@@ -215,8 +215,6 @@ def backfill(engine: Engine, subscription_id: int, days: int = 60) -> MatchRepor
     """Match one subscription against the events about what it follows from the last ``days``
     days before the newest of them, as if it had existed then: a new follower's inbox starts with
     recent history instead of empty."""
-    from datetime import timedelta
-
     e, ec, k = event.c, event_concern.c, subscription_key.c
     with engine.begin() as conn:
         followed = (

@@ -294,8 +294,8 @@ def load_ctgov(
             mark_done(engine, rep.release_id)
         if on_release is not None:
             on_release(rep)
-    if not replay and any(r.status == "done" for r in out.releases):
-        refresh_statistics(engine)  # a replay does it once at its end
+    if any(r.status == "done" for r in out.releases):
+        refresh_statistics(engine)
     return out
 
 
