@@ -531,3 +531,25 @@ def test_openapi_is_published(client: TestClient) -> None:
     ):
         assert path in spec["paths"], path
     assert client.get("/docs").status_code == 200
+
+
+def test_served_app_builds_its_indexes_before_listening(api_db: Database) -> None:
+    """``drugradar serve``'s app (``warm``) builds the name indexes at startup and freezes what
+    lives as long as the process, so no request pays for either (nor for a full collection
+    walking them)."""
+    import gc
+
+    app = create_app(api_db.url, migrate_schema=False, rate_limit=0, warm=True)
+    frozen = gc.get_freeze_count()
+    try:
+        with TestClient(app) as c:
+            assert app.state.name_index._index is not None
+            assert app.state.resolvers.get()._fuzzy is not None
+            assert gc.get_freeze_count() > frozen
+            r = c.get("/api/drugs", params={"q": "Keytruda"})
+            assert r.status_code == 200 and r.json()["results"], r.text
+    finally:
+        gc.unfreeze()
+    cold = create_app(api_db.url, migrate_schema=False, rate_limit=0)
+    with TestClient(cold):
+        assert cold.state.name_index._index is None  # tests and tools: built on first use

@@ -152,3 +152,23 @@ def test_trailing_words_that_are_a_name(resolver: Resolver) -> None:
     res = resolver.resolve("intravenous infusion of pembrolizumab")
     assert res.best and res.best.preferred_name == "Pembrolizumab"
     assert (res.best.match_kind, res.best.score) == ("partial", 80.0)
+
+
+def test_bulk_resolver_answers_alike_in_any_batch_and_remembers(loaded_module: Engine) -> None:
+    """Trial linking's resolver: a name resolves the same alone as in a big batch (never the
+    wider blocks a person's single query gets), with no closest names, and from memory the
+    second time."""
+    bulk = Resolver(loaded_module, trial_born=False, bulk=True)
+    both_ends = "tblimogene laherparepvxc"  # a typo near each end: only wide blocks hold it
+    unknown = [f"qqxz {n} wwvk" for n in range(25)]  # the fuzzy step gets more than 20
+    queries = [c[0] for c in CASES] + ["pembrolizumub", "pembrozzzzumab", both_ends, *unknown]
+    together = [r.to_dict() for r in bulk.resolve_many(queries)]
+    fresh = Resolver(loaded_module, trial_born=False, bulk=True)
+    alone = [fresh.resolve(q).to_dict() for q in queries]
+    assert together == alone
+    assert Resolver(loaded_module).resolve(both_ends).best is not None  # a person's query
+    assert bulk.resolve("pembrolizumub").best is not None  # fuzzy still finds the typo
+    assert bulk.resolve("pembrozzzzumab").closest == []  # no suggestions asked for
+    first = bulk.resolve_many(["Keytruda"])[0]
+    assert bulk.resolve_many(["Keytruda", "Keytruda"]) == [first, first]
+    assert bulk.resolve_many(["Keytruda"], fuzzy=False)[0] is not first  # its own memory

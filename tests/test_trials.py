@@ -170,3 +170,50 @@ def test_load_leaves_planner_statistics_on_postgresql(loaded: Engine) -> None:
             )
         ).scalars()
         assert {"event", "event_concern", "dev_status", "trial", "trial_drug"} <= set(done)
+
+
+def test_names_resolved_while_waiting_link_as_at_build_time(
+    loaded: Engine,
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The background reader's load resolves names while it waits (``trials.prefetch``); its
+    links are exactly those of a load that resolves them all at build time."""
+    from drugradar.dictionary import load_vocab
+    from drugradar.resolve import Resolver
+    from drugradar.sources.base import Record
+    from drugradar.store import migrate
+    from drugradar.trials import load as trial_load
+    from drugradar.trials.prefetch import Prefetch
+
+    from .conftest import FIXTURE_VOCAB, Database
+
+    resolver = Resolver(loaded, trial_born=False, bulk=True)
+    prefetch = Prefetch(resolver)
+    for rec in trial_load.read_records("v2-json", [SAMPLE], None):
+        if isinstance(rec, Record):
+            prefetch.feed(rec)
+    steps = 0
+    while prefetch.step():
+        steps += 1
+    assert steps > 1 and not prefetch.step()
+    assert resolver.resolve_many(["Tiragolumab"])[0] is resolver.resolve("Tiragolumab")
+
+    def links(engine: Engine) -> list[tuple[object, ...]]:
+        with engine.connect() as c:
+            return sorted(tuple(r) for r in c.execute(select(trial_drug)).all())
+
+    load_ctgov(loaded, [SAMPLE])  # small: read in this process, resolved at build time
+    (tmp_path / "bg").mkdir()
+    other = Database(backend, tmp_path / "bg", request.config.getoption("pg_url"))
+    try:
+        migrate(other.engine)
+        load_vocab(other.engine, FIXTURE_VOCAB)
+        monkeypatch.setattr(trial_load, "BACKGROUND_BYTES", 0)  # read in a second process
+        rep = load_ctgov(other.engine, [SAMPLE])
+        assert rep.release.n_added == 36
+        assert links(other.engine) == links(loaded) != []
+    finally:
+        other.drop()

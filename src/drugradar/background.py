@@ -54,17 +54,24 @@ def _run(fn: Callable[..., Iterable[Any]], args: tuple[Any, ...], out: Any, pare
         put(BackgroundError(f"{type(exc).__name__}: {exc}"))
 
 
-def background(fn: Callable[..., Iterable[T]], *args: Any, depth: int = 16) -> Iterator[T]:
-    """Yield ``fn(*args)``'s items, computed in a child process (``fn`` must be importable)."""
+def background(
+    fn: Callable[..., Iterable[T]],
+    *args: Any,
+    depth: int = 16,
+    idle: Callable[[], bool] | None = None,
+) -> Iterator[T]:
+    """Yield ``fn(*args)``'s items, computed in a child process (``fn`` must be importable).
+
+    ``idle``: called instead of waiting when the child has nothing ready yet, to do a little
+    other work here (it returns ``False`` when it has none left)."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue(maxsize=depth)
     child = ctx.Process(target=_run, args=(fn, args, out, os.getpid()), daemon=True)
     child.start()
     try:
         while True:
-            try:
-                got = out.get(timeout=5.0)
-            except queue.Empty:
+            got = _next(out, idle)
+            if got is _EMPTY:
                 if not child.is_alive():
                     raise BackgroundError(
                         f"the reader process stopped unexpectedly (exit code {child.exitcode})"
@@ -78,5 +85,21 @@ def background(fn: Callable[..., Iterable[T]], *args: Any, depth: int = 16) -> I
     finally:
         if child.is_alive():
             child.terminate()
-        child.join(timeout=5)
-        out.close()
+
+
+_EMPTY = object()
+
+
+def _next(out: Any, idle: Callable[[], bool] | None) -> Any:
+    """The child's next batch (doing ``idle`` work while there is none), or ``_EMPTY`` after
+    waiting a while for none."""
+    while idle is not None:
+        try:
+            return out.get_nowait()
+        except queue.Empty:
+            if not idle():
+                break
+    try:
+        return out.get(timeout=5.0)
+    except queue.Empty:
+        return _EMPTY

@@ -628,7 +628,7 @@ def serve(
     _engine().dispose()  # the schema is brought up to date before serving
     os.environ["DRUGRADAR_DB"] = database_url(state.db)  # the app factory reads it
     uvicorn.run(
-        "drugradar.api.app:create_app",
+        "drugradar.api.app:serving_app",
         factory=True,
         host=host,
         port=port,

@@ -14,11 +14,12 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from drugradar.devstatus import approvals
 from drugradar.devstatus.rules import TrialFact, activity, parse_date, phase_reached
 from drugradar.model.devstatus import INACTIVE, RANK, Activity, DevStatus, Phase
+from drugradar.store.bulk import insert_rows
 from drugradar.store.schema import (
     dev_status,
     drug,
@@ -188,8 +189,7 @@ def rebuild(
             }
             for s in rows
         ]
-        for rows_batch in chunks(data):
-            conn.execute(insert(dev_status), rows_batch)
+        insert_rows(conn, dev_status, data)
         if news is not None:
             _store_events(conn, drugs, before, data, news)
     return len(data)

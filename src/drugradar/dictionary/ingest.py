@@ -20,9 +20,12 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from drugradar.nogc import no_gc
 from drugradar.sources.base import Record, Rejected
 from drugradar.sources.registry import Release
+from drugradar.store.bulk import insert_rows
 from drugradar.store.schema import quarantine, record_change, source_record, source_release
 from drugradar.store.sync import chunks
 from drugradar.track import observe
+
+FLUSH_ROWS = 500  # new records are written in groups of this many, as they come
 
 
 @dataclass(slots=True)
@@ -248,6 +251,7 @@ def _store(
     added: list[dict[str, Any]] = []
     changed: list[tuple[Record, str]] = []
     returned: set[str] = set()
+    flushed = 0
     for item in spec.parse(release.paths):
         if isinstance(item, Rejected):
             report.quarantined.append(item)
@@ -291,12 +295,14 @@ def _store(
                     "removed": False,
                 }
             )
+            if len(added) - flushed >= FLUSH_ROWS:  # written while the reader reads on
+                insert_rows(conn, source_record, added[flushed:])
+                flushed = len(added)
         elif old[0] != h or old[1]:
             changed.append((item, h))
             if old[1]:  # it had left the source's snapshot and is back
                 returned.add(item.record_id)
-    for batch in chunks(added):
-        conn.execute(insert(source_record), batch)
+    insert_rows(conn, source_record, added[flushed:])
     report.n_added = len(added)
     first_release = not existing
     changes: list[dict[str, Any]] = []
@@ -386,8 +392,7 @@ def _store(
             for rid in gbatch
         ]
     report.n_removed = len(gone)
-    for batch in chunks(changes):
-        conn.execute(insert(record_change), batch)
+    insert_rows(conn, record_change, changes)
     if observe.tracked(spec.name):
         report.n_events = observe.record_events(
             conn,

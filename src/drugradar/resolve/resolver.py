@@ -42,6 +42,7 @@ from drugradar.store.schema import drug, synonym
 
 FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
 TRIAL_SOURCE = "ctgov"  # names of drugs first seen in a trial
+MEMO_LIMIT = 200_000  # names a bulk resolver remembers
 EXACT, SALT, PARTIAL, COMBINATION, FUZZY = "exact", "salt", "partial", "combination", "fuzzy"
 PREFIX_TYPES = {"official", "inn", "brand", "common", "salt"}
 _COMBO_SPLIT = re.compile(r"\s*(?:;|\+|/|,?\s+and\s+|\s+with\s+|\s+w/\s*|,)\s*", re.IGNORECASE)
@@ -169,14 +170,23 @@ class Resolver:
         threshold: float = 85.0,
         limit: int = 5,
         trial_born: bool = True,
+        bulk: bool = False,
     ) -> None:
         """``trial_born=False`` leaves out drugs first seen in trials: trial linking finds those
-        from the intervention's own names, so a link never depends on the order of loading."""
+        from the intervention's own names, so a link never depends on the order of loading.
+
+        ``bulk``: a program linking many names (trial interventions) rather than a person's
+        query: fuzzy search stays in the narrow blocks whatever the batch size, no closest names
+        are looked for, and each name's resolution is remembered — a name resolves the same in
+        any batch, and the second time costs nothing (the dictionary must not change meanwhile,
+        which holds for a trial load: ``trial_born=False`` ignores the codes it adds)."""
         self.engine = engine
         self.trial_born = trial_born
         self.threshold = threshold
         self.limit = limit
+        self.bulk = bulk
         self._fuzzy: FuzzyIndex | None = None
+        self._memo: dict[tuple[str, bool], Resolution] = {}
 
     def _reading(self) -> AbstractContextManager[Connection]:
         if isinstance(self.engine, Connection):
@@ -188,7 +198,21 @@ class Resolver:
         return self.resolve_many([name])[0]
 
     def resolve_many(self, names: Sequence[str], *, fuzzy: bool = True) -> list[Resolution]:
-        """Resolve a batch: exact keys in a few queries, fuzzy only for what is left."""
+        """Resolve a batch: exact keys in a few queries, fuzzy only for what is left (in bulk
+        mode, only the names not resolved before; the results are shared, not to be changed)."""
+        if not self.bulk:
+            return self._resolve_many(names, fuzzy)
+        memo = self._memo
+        known = {n: memo[(n, fuzzy)] for n in names if (n, fuzzy) in memo}
+        todo = sorted({n for n in names if n not in known})
+        if todo:
+            if len(memo) + len(todo) > MEMO_LIMIT:
+                memo.clear()  # a whole registry's names: memory stays bounded
+            for n, r in zip(todo, self._resolve_many(todo, fuzzy), strict=True):
+                known[n] = memo[(n, fuzzy)] = r
+        return [known[n] for n in names]
+
+    def _resolve_many(self, names: Sequence[str], fuzzy: bool) -> list[Resolution]:
         keys = [norm_key(n) for n in names]
         found = self._aliases(set(k for k in keys if k), trial_born=self.trial_born)
         out: list[Resolution] = []
@@ -409,12 +433,14 @@ class Resolver:
         if not todo:
             return
         index = self.fuzzy_index()
-        wide = len(todo) <= 20  # a person's query: look wider for the closest names
+        wide = len(todo) <= 20 and not self.bulk  # a person's query: look wider
         hits = {
             key: index.search(key, self.threshold, self.limit * 2, wide=wide) for _, key in todo
         }
         near = {
-            key: index.search(key, 60.0, self.limit, wide=wide) for _, key in todo if not hits[key]
+            key: index.search(key, 60.0, self.limit, wide=wide)
+            for _, key in todo
+            if not hits[key] and not self.bulk  # closest names, for a person to choose from
         }
         wanted = {k for hs in (*hits.values(), *near.values()) for k, _ in hs}
         found = self._aliases(wanted)

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
+from drugradar.store.bulk import insert_rows
 from drugradar.store.schema import (
     approval,
     designation,
@@ -98,8 +99,7 @@ def _attach_batch(conn: Connection, batch: list) -> None:  # type: ignore[type-a
         for kind, ref in sorted(cs)
         if (kind, ref) not in have.get(eid, set()) and ref
     ]
-    for rbatch in chunks(rows):
-        conn.execute(insert(event_concern), rbatch)
+    insert_rows(conn, event_concern, rows)
     conn.execute(update(event).where(event.c.id.in_(ids)).values(concerns_done=True))
 
 

@@ -86,17 +86,20 @@ def _fill(conn: Any, events: list[Event]) -> None:
     by_id = {ev.id: ev for ev in events}
     sources: dict[int, list[EventSource]] = defaultdict(list)
     concerns: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for batch in chunks(sorted(by_id), 500):
-        es = event_source.c
-        for r in conn.execute(
-            select(event_source).where(es.event_id.in_(batch)).order_by(es.as_of, es.source)
-        ):
-            sources[r.event_id].append(EventSource(r.source, r.record_id, r.release_id, r.as_of))
-        ec = event_concern.c
-        for r in conn.execute(
-            select(event_concern).where(ec.event_id.in_(batch)).order_by(ec.kind, ec.ref)
-        ):
-            concerns[r.event_id].append((r.kind, r.ref))
+    es, ec = event_source.c, event_concern.c
+    for batch in chunks(sorted(by_id), 500):  # rows fetched at once, as tuples: thousands
+        for eid, source, record_id, release_id, as_of in conn.execute(
+            select(es.event_id, es.source, es.record_id, es.release_id, es.as_of)
+            .where(es.event_id.in_(batch))
+            .order_by(es.as_of, es.source)
+        ).all():
+            sources[eid].append(EventSource(source, record_id, release_id, as_of))
+        for eid, kind, ref in conn.execute(
+            select(ec.event_id, ec.kind, ec.ref)
+            .where(ec.event_id.in_(batch))
+            .order_by(ec.kind, ec.ref)
+        ).all():
+            concerns[eid].append((kind, ref))
     for eid, ev in by_id.items():
         ev.sources = sources.get(eid, [])
         ev.concerns = concerns.get(eid, [])

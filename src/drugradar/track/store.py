@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Connection, insert, select, tuple_
 
 from drugradar.model.event import Change
+from drugradar.store.bulk import insert_rows
 from drugradar.store.schema import event, event_concern, event_source
 from drugradar.store.sync import chunks
 
@@ -162,5 +163,4 @@ def _add_sightings(conn: Connection, items: list[tuple[int, Sighting]]) -> None:
         for k, d in wanted.items()
         if k not in existing
     ]
-    for rbatch in chunks(rows):
-        conn.execute(insert(event_source), rbatch)
+    insert_rows(conn, event_source, rows)

@@ -40,6 +40,7 @@ from drugradar.resolve.orgs import org_key, parent_of
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
 from drugradar.sources.registry import Release
+from drugradar.store.bulk import insert_rows
 from drugradar.store.db import refresh_statistics
 from drugradar.store.schema import (
     disease,
@@ -60,6 +61,7 @@ from drugradar.track import observe
 from drugradar.track.devstatus import News
 from drugradar.trials import regimens
 from drugradar.trials.phase import trial_phase
+from drugradar.trials.prefetch import Prefetch
 from drugradar.trials.roles import MAYBE_DRUG_TYPES, role
 
 SOURCE = "ctgov"
@@ -111,7 +113,7 @@ def detect_format(path: Path) -> str:
     )
 
 
-BACKGROUND_BYTES = 4 << 20  # inputs this big are parsed in a second process, beside the storing
+BACKGROUND_BYTES = 1 << 20  # inputs this big are parsed in a second process, beside the storing
 
 
 def _input_bytes(paths: Sequence[Path]) -> int:
@@ -176,19 +178,25 @@ def _docs(
     days: Sequence[date] | None = None,
     skip: frozenset[date] = frozenset(),
     until: date | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> Iterator[Parsed]:
     args = (fmt, list(paths), as_of, days, skip, until)
     if days is not None or _input_bytes(paths) >= BACKGROUND_BYTES:
-        yield from background(read_records, *args)
+        yield from background(read_records, *args, idle=idle)
     else:
         yield from read_records(*args)
 
 
-def _spec(docs: Iterable[Parsed], as_of: date | None) -> SourceSpec:
+def _spec(
+    docs: Iterable[Parsed], as_of: date | None, tap: Callable[[Record], None] | None = None
+) -> SourceSpec:
     def parse(_: Sequence[Path]) -> Iterator[Parsed]:
         for doc in docs:
-            if isinstance(doc, Record) and as_of is not None and doc.as_of != as_of:
-                doc = replace(doc, as_of=as_of)
+            if isinstance(doc, Record):
+                if as_of is not None and doc.as_of != as_of:
+                    doc = replace(doc, as_of=as_of)
+                if tap is not None:
+                    tap(doc)
             yield doc
 
     return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, snapshot=False)
@@ -255,13 +263,15 @@ def load_ctgov(
     names = ", ".join(p.name for p in paths)
     today = datetime.now(UTC).date()
     out = TrialLoadReport(ReleaseReport(SOURCE, names, as_of or today, "skipped"), fmt)
+    resolver = Resolver(engine, trial_born=False, bulk=True)
+    prefetch = Prefetch(resolver)
     groups: Iterable[tuple[date | None, Iterable[Parsed]]]
     if fmt == "tsv" or (fmt == "v2-json" and replay):
         skip = frozenset() if force else _done_days(engine, names, paths)
         for done in sorted(d for d in skip if until is None or d <= until):
             out.add(_already_loaded(f"{names} @ {done.isoformat()}", done))
         if fmt == "tsv":
-            groups = _by_day(_docs(fmt, paths, None, skip=skip, until=until))
+            groups = _by_day(_docs(fmt, paths, None, skip=skip, until=until, idle=prefetch.step))
         else:
             from drugradar.sources import ctgov_v2
 
@@ -270,17 +280,18 @@ def load_ctgov(
                 for d in ctgov_v2.snapshot_days(paths[0])
                 if d not in skip and (until is None or d <= until)
             ]
-            groups = _by_day(_docs(fmt, paths, None, days=days)) if days else []
+            series = _docs(fmt, paths, None, days=days, idle=prefetch.step)
+            groups = _by_day(series) if days else []
     else:
-        groups = [(as_of, _docs(fmt, paths, as_of))]
-    resolver = Resolver(engine, trial_born=False)
+        groups = [(as_of, _docs(fmt, paths, as_of, idle=prefetch.step))]
     for day, docs in groups:
         if until is not None and day is not None and day > until:
             continue  # a series' later days, past the replay's end
         label = names + (f" @ {day.isoformat()}" if day else "")
         pin = day if (fmt == "tsv" or replay or as_of) else None
         scope = names if (fmt == "tsv" or replay) else None  # one day of a series
-        release = Release(_spec(docs, pin), label, tuple(paths), day or today, scope)
+        spec = _spec(docs, pin, prefetch.feed)
+        release = Release(spec, label, tuple(paths), day or today, scope)
         rep = load_release(engine, release, force=force, two_phase=True)
         out.add(rep)
         news = None
@@ -288,6 +299,7 @@ def load_ctgov(
             found = observe.news_of(engine, [rep.release_id])
             news = News(found, rep.release_id, day or rep.release_date)
         if rep.touched:
+            prefetch.finish()
             build_trials(engine, rep.touched, out, resolver, news)
         if rep.release_id is not None:
             settle(engine)
@@ -359,7 +371,7 @@ def build_trials(
     """Rebuild the trial rows of ``nct_ids`` from their current source records, then the
     development status of every drug they link (before or after). Pass one ``resolver`` to
     many calls: its fuzzy index is built once."""
-    resolver = resolver or Resolver(engine, trial_born=False)
+    resolver = resolver or Resolver(engine, trial_born=False, bulk=True)
     drugs: set[str] = set()
     for batch in chunks(nct_ids, 2000):
         with engine.begin() as conn:
@@ -506,8 +518,7 @@ def _insert(
                 )
         countries += [{"nct_id": t.nct_id, "country": c[:100]} for c in dict.fromkeys(t.countries)]
     _disease_map(conn, conds)
-    for batch in chunks(main):
-        conn.execute(insert(trial), batch)
+    insert_rows(conn, trial, main)
     linked = _link(conn, to_resolve, resolver)
     maybe = {(n, p) for n, p, _, iv in to_resolve if iv.type in MAYBE_DRUG_TYPES}
     for row in ivs:  # "Other: questionnaire" is not a drug unless its name is one
@@ -520,8 +531,7 @@ def _insert(
         (trial_country, countries),
     )
     for table, data in children:
-        for batch in chunks(data):
-            conn.execute(insert(table), batch)
+        insert_rows(conn, table, data)
     report.interventions += len(ivs)
     report.linked += len(linked)
 
@@ -570,8 +580,7 @@ def _link(
                     )
                 break
     rows |= _new_codes(conn, [it for it in items if (it[0], it[1]) not in linked], linked)
-    for batch in chunks(list(rows.values())):
-        conn.execute(insert(trial_drug), batch)
+    insert_rows(conn, trial_drug, list(rows.values()))
     return linked
 
 

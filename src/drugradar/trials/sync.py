@@ -72,7 +72,7 @@ def sync_ctgov(engine: Engine, query: Query, client: Client, *, resume: bool = T
     report = SyncReport(query, start)
     today = datetime.now(UTC).date()
     buffer: list[cg.StudyDoc | Rejected] = []
-    resolver = Resolver(engine, trial_born=False)
+    resolver = Resolver(engine, trial_born=False, bulk=True)
 
     def store(page: Page) -> None:
         docs = list(buffer)
