@@ -11,7 +11,8 @@ from sqlalchemy import Engine, and_, func, select
 from drugradar.devstatus.build import highest_phase, status_of
 from drugradar.resolve import Resolver
 from drugradar.store.schema import source_record, trial, trial_drug, trial_intervention
-from drugradar.trials.load import DRUG_ROLES, TrialLoadReport, load_ctgov
+from drugradar.trials.load import TrialLoadReport, load_ctgov
+from drugradar.trials.rows import DRUG_ROLES
 
 from .conftest import SHARED_VOCAB
 

@@ -179,8 +179,8 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The background reader's load resolves names while it waits (``trials.prefetch``); its
-    links are exactly those of a load that resolves them all at build time."""
+    """The background reader's load resolves names and makes each study's rows while it waits
+    (``trials.prefetch``); its tables are exactly those of a load that does all at build time."""
     from drugradar.dictionary import load_vocab
     from drugradar.resolve import Resolver
     from drugradar.sources.base import Record
@@ -200,10 +200,16 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
         steps += 1
     assert steps > 1 and not prefetch.step()
     assert resolver.resolve_many(["Tiragolumab"])[0] is resolver.resolve("Tiragolumab")
+    assert len(prefetch.made) == 36  # every study's rows, by record id and content hash
+    prefetch.forget()
+    assert not prefetch.made
 
     def links(engine: Engine) -> list[tuple[object, ...]]:
+        out: list[tuple[object, ...]] = []
         with engine.connect() as c:
-            return sorted(tuple(r) for r in c.execute(select(trial_drug)).all())
+            for table in (trial, trial_intervention, trial_condition, trial_party, trial_drug):
+                out += sorted((table.name, *r) for r in c.execute(select(table)).all())
+        return out
 
     load_ctgov(loaded, [SAMPLE])  # small: read in this process, resolved at build time
     (tmp_path / "bg").mkdir()
@@ -211,9 +217,18 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
     try:
         migrate(other.engine)
         load_vocab(other.engine, FIXTURE_VOCAB)
+        used: list[int] = []
+
+        class Eager(Prefetch):  # everything made ahead, whatever the timing
+            def finish(self) -> None:
+                while self.step():
+                    pass
+                used.append(len(self.made))
+
         monkeypatch.setattr(trial_load, "BACKGROUND_BYTES", 0)  # read in a second process
+        monkeypatch.setattr(trial_load, "Prefetch", Eager)
         rep = load_ctgov(other.engine, [SAMPLE])
-        assert rep.release.n_added == 36
+        assert rep.release.n_added == 36 and used == [36]
         assert links(other.engine) == links(loaded) != []
     finally:
         other.drop()

@@ -26,17 +26,11 @@ from drugradar.dictionary.ingest import (
     mark_done,
 )
 from drugradar.model.trial import (
-    ArmGroup,
     Intervention,
-    Mesh,
-    Party,
-    Site,
     Trial,
-    TrialDate,
 )
 from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
-from drugradar.resolve.orgs import org_key, parent_of
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
 from drugradar.sources.registry import Release
@@ -60,12 +54,9 @@ from drugradar.store.sync import chunks
 from drugradar.track import observe
 from drugradar.track.devstatus import News
 from drugradar.trials import regimens
-from drugradar.trials.phase import trial_phase
-from drugradar.trials.prefetch import Prefetch
-from drugradar.trials.roles import MAYBE_DRUG_TYPES, role
-
-SOURCE = "ctgov"
-DRUG_ROLES = ("investigational", "comparator", "background")
+from drugradar.trials.prefetch import Made, Prefetch
+from drugradar.trials.roles import MAYBE_DRUG_TYPES
+from drugradar.trials.rows import DRUG_ROLES, SOURCE, TrialRows, rows_of, trial_from_dict
 
 
 @dataclass(slots=True)
@@ -300,7 +291,8 @@ def load_ctgov(
             news = News(found, rep.release_id, day or rep.release_date)
         if rep.touched:
             prefetch.finish()
-            build_trials(engine, rep.touched, out, resolver, news)
+            build_trials(engine, rep.touched, out, resolver, news, prefetch.made)
+        prefetch.forget()  # what was made ahead for this release and not used
         if rep.release_id is not None:
             settle(engine)
             mark_done(engine, rep.release_id)
@@ -317,47 +309,6 @@ def _already_loaded(label: str, day: date) -> ReleaseReport:
     return rep
 
 
-def trial_from_dict(d: dict[str, Any]) -> Trial:
-    """The Trial back from its stored JSON."""
-
-    def date_of(x: Any) -> TrialDate | None:
-        return TrialDate(**x) if x else None
-
-    t = Trial(**{k: v for k, v in d.items() if k in _SCALARS})
-    t.start_date = date_of(d.get("start_date"))
-    t.primary_completion_date = date_of(d.get("primary_completion_date"))
-    t.completion_date = date_of(d.get("completion_date"))
-    t.condition_meshes = [Mesh(**m) for m in d.get("condition_meshes", [])]
-    t.condition_ancestors = [Mesh(**m) for m in d.get("condition_ancestors", [])]
-    t.interventions = [Intervention(**i) for i in d.get("interventions", [])]
-    t.arm_groups = [ArmGroup(**a) for a in d.get("arm_groups", [])]
-    t.sponsor = Party(**d["sponsor"]) if d.get("sponsor") else None
-    t.collaborators = [Party(**p) for p in d.get("collaborators", [])]
-    t.sites = [Site(**s) for s in d.get("sites", [])]
-    return t
-
-
-_SCALARS = {
-    "nct_id",
-    "source_format",
-    "brief_title",
-    "official_title",
-    "acronym",
-    "study_type",
-    "phases",
-    "overall_status",
-    "why_stopped",
-    "first_posted",
-    "results_first_posted",
-    "last_update_posted",
-    "enrollment",
-    "enrollment_type",
-    "conditions",
-    "keywords",
-    "countries",
-    "has_results",
-    "unknown_values",
-}
 CHILD_TABLES = (trial_drug, trial_intervention, trial_condition, trial_party, trial_country)
 
 
@@ -367,23 +318,33 @@ def build_trials(
     report: TrialLoadReport,
     resolver: Resolver | None = None,
     news: News | None = None,
+    made: Made | None = None,
 ) -> None:
     """Rebuild the trial rows of ``nct_ids`` from their current source records, then the
     development status of every drug they link (before or after). Pass one ``resolver`` to
-    many calls: its fuzzy index is built once."""
+    many calls: its fuzzy index is built once. ``made``: rows made ahead, by record id and
+    content hash (used when the stored record is still that version)."""
     resolver = resolver or Resolver(engine, trial_born=False, bulk=True)
+    made = made if made is not None else {}
     drugs: set[str] = set()
+    src = source_record.c
     for batch in chunks(nct_ids, 2000):
         with engine.begin() as conn:
-            rows = conn.execute(
-                select(
-                    source_record.c.record_id,
-                    source_record.c.data,
-                    source_record.c.source_date,
-                    source_record.c.licence,
-                ).where(source_record.c.source == SOURCE, source_record.c.record_id.in_(batch))
+            stored = conn.execute(
+                select(src.record_id, src.content_hash, src.source_date, src.licence).where(
+                    src.source == SOURCE, src.record_id.in_(batch)
+                )
             ).all()
-            trials = [(trial_from_dict(orjson.loads(r.data)), r) for r in rows]
+            ready = {r.record_id: made.pop((r.record_id, r.content_hash), None) for r in stored}
+            missing = [rid for rid, rows in ready.items() if rows is None]
+            for mbatch in chunks(missing, 500):
+                for rid, data in conn.execute(
+                    select(src.record_id, src.data).where(
+                        src.source == SOURCE, src.record_id.in_(mbatch)
+                    )
+                ):
+                    ready[rid] = rows_of(trial_from_dict(orjson.loads(data)))
+            trials = [(rows, r) for r in stored if (rows := ready[r.record_id]) is not None]
             drugs.update(
                 conn.execute(select(trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch)))
                 .scalars()
@@ -428,95 +389,20 @@ def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:
 
 
 def _insert(
-    conn: Connection, trials: list[tuple[Trial, Any]], resolver: Resolver, report: TrialLoadReport
+    conn: Connection, made: list[tuple[TrialRows, Any]], resolver: Resolver, report: TrialLoadReport
 ) -> None:
     main, ivs, conds, parties, countries = [], [], [], [], []
     to_resolve: list[tuple[str, int, str, Intervention]] = []
-    for t, r in trials:
-        for u in t.unknown_values:
+    for rows, r in made:
+        for u in rows.unknown_values:
             key = u.split(":", 1)[0]
             report.unknown_values[key] = report.unknown_values.get(key, 0) + 1
-        main.append(
-            {
-                "nct_id": t.nct_id,
-                "brief_title": t.brief_title,
-                "official_title": t.official_title,
-                "acronym": (t.acronym or "")[:200] or None,
-                "study_type": t.study_type,
-                "phases": ",".join(t.phases),
-                "phase": trial_phase(t.phases),
-                "overall_status": t.overall_status,
-                "why_stopped": t.why_stopped,
-                **_dates(t),
-                "first_posted": t.first_posted,
-                "results_first_posted": t.results_first_posted,
-                "last_update_posted": t.last_update_posted,
-                "enrollment": t.enrollment,
-                "enrollment_type": t.enrollment_type,
-                "has_results": t.has_results,
-                "source_format": t.source_format,
-                "source": SOURCE,
-                "source_record_id": t.nct_id,
-                "source_date": r.source_date,
-                "licence": r.licence,
-            }
-        )
-        for pos, iv in enumerate(t.interventions):
-            rl, rule = role(iv, t)
-            ivs.append(
-                {
-                    "nct_id": t.nct_id,
-                    "position": pos,
-                    "type": iv.type,
-                    "name": iv.name[:1000],
-                    "other_names": orjson.dumps(iv.other_names).decode(),
-                    "arm_groups": orjson.dumps(iv.arm_groups).decode(),
-                    "role": rl,
-                    "role_rule": rule,
-                }
-            )
-            if rl in DRUG_ROLES:
-                to_resolve.append((t.nct_id, pos, rl, iv))
-        seen: set[tuple[str, str]] = set()
-        for kind, terms in (
-            ("condition", [(c, None) for c in t.conditions]),
-            ("mesh", [(m.term, m.id) for m in t.condition_meshes]),
-            ("ancestor", [(m.term, m.id) for m in t.condition_ancestors]),
-            ("keyword", [(k, None) for k in t.keywords]),
-        ):
-            for term, mesh_id in terms:
-                term = term[:1000]
-                if (kind, term) not in seen:
-                    seen.add((kind, term))
-                    conds.append(
-                        {
-                            "nct_id": t.nct_id,
-                            "kind": kind,
-                            "term": term,
-                            "norm_key": norm_key(term)[:1000],
-                            "mesh_id": mesh_id,
-                            "disease_id": None,
-                        }
-                    )
-        named = [("lead", t.sponsor)] if t.sponsor else []
-        named += [("collaborator", p) for p in t.collaborators]
-        seen_p: set[tuple[str, str]] = set()
-        for prole, p in named:
-            if p is not None and (prole, p.name) not in seen_p:
-                seen_p.add((prole, p.name))
-                parent = parent_of(p.name)
-                parties.append(
-                    {
-                        "nct_id": t.nct_id,
-                        "role": prole,
-                        "name": p.name[:1000],
-                        "norm_name": org_key(p.name)[:1000],
-                        "cls": p.cls,
-                        "parent_key": parent[0][:1000],
-                        "parent_name": parent[1][:1000],
-                    }
-                )
-        countries += [{"nct_id": t.nct_id, "country": c[:100]} for c in dict.fromkeys(t.countries)]
+        main.append({**rows.main, "source_date": r.source_date, "licence": r.licence})
+        ivs += rows.interventions
+        conds += rows.conditions
+        parties += rows.parties
+        countries += rows.countries
+        to_resolve += rows.to_resolve
     _disease_map(conn, conds)
     insert_rows(conn, trial, main)
     linked = _link(conn, to_resolve, resolver)
@@ -534,15 +420,6 @@ def _insert(
         insert_rows(conn, table, data)
     report.interventions += len(ivs)
     report.linked += len(linked)
-
-
-def _dates(t: Trial) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for name in ("start_date", "primary_completion_date", "completion_date"):
-        d: TrialDate | None = getattr(t, name)
-        out[name] = d.date[:10] if d else None
-        out[name + "_type"] = d.type if d else None
-    return out
 
 
 def _link(

@@ -1,11 +1,13 @@
-"""Resolve the drug names of the studies being stored while the loader waits for its reader.
+"""Work done ahead on the studies being stored, while the loader waits for its reader.
 
 Storing a big input is paced by the reader process (decompressing and parsing): this process
-mostly waits on its queue. When it would wait, it resolves instead a few of the names of the
-records that have passed (``step``), into the bulk resolver's memory, so that linking (after
-the store) finds them resolved. Cooperative, not a thread: a thread holding the interpreter would
-stall the database driver, which gives it up on every statement. A name resolves the same
-whenever it is asked (``Resolver(bulk=True)``), so the links are those a load without it makes.
+mostly waits on its queue. When it would wait, it does instead a little of what building the
+trial tables (after the store) needs (``step``): the resolver's fuzzy index, then the names of
+the interventions that passed, into the bulk resolver's memory, then the rows each study
+becomes (``trials.rows``), kept by record id and content hash. Cooperative, not a thread: a
+thread holding the interpreter would stall the database driver, which gives it up on every
+statement. A name resolves the same whenever it is asked (``Resolver(bulk=True)``) and rows are
+a pure function of the record, so the tables are those a load without it builds.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from typing import Any
 from drugradar.resolve import Resolver
 from drugradar.sources.base import Record
 from drugradar.trials.roles import NOT_DRUG_TYPES
+from drugradar.trials.rows import TrialRows, rows_of, trial_from_dict
 
 STEP = 200  # names per step: a few tens of milliseconds
+ROWS_STEP = 50  # studies per step
+MADE_LIMIT = 20_000  # studies whose rows are kept ahead at most (memory stays bounded)
+Made = dict[tuple[str, str], TrialRows]
 
 
 class Prefetch:
@@ -27,12 +33,21 @@ class Prefetch:
         self._pending: list[str] = []
         self._seen: set[str] = set()
         self._indexed = False
+        self._records: list[Record] = []
+        self.made: Made = {}
 
     def feed(self, record: Record) -> None:
         for name in _drug_names(record.data):
             if name not in self._seen:
                 self._seen.add(name)
                 self._pending.append(name)
+        if record.digest and len(self.made) + len(self._records) < MADE_LIMIT:
+            self._records.append(record)
+
+    def forget(self) -> None:
+        """Drop the rows made ahead (the release they were made for is built)."""
+        self._records.clear()
+        self.made.clear()
 
     def step(self) -> bool:
         """Do a little of the work; ``False`` when there is none left."""
@@ -40,11 +55,17 @@ class Prefetch:
             self.resolver.fuzzy_index()  # picks versions yields nothing until the end)
             self._indexed = True
             return True
-        if not self._pending:
-            return False
-        batch, self._pending = self._pending[:STEP], self._pending[STEP:]
-        self.resolver.resolve_many(batch)
-        return True
+        if self._pending:
+            batch, self._pending = self._pending[:STEP], self._pending[STEP:]
+            self.resolver.resolve_many(batch)
+            return True
+        if self._records:
+            todo, self._records = self._records[:ROWS_STEP], self._records[ROWS_STEP:]
+            for rec in todo:
+                if rec.digest:
+                    self.made[(rec.record_id, rec.digest)] = rows_of(trial_from_dict(rec.data))
+            return True
+        return False
 
     def finish(self) -> None:
         if self._pending:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, and_, func, select
 
 from drugradar.store.schema import trial, trial_drug, trial_intervention
-from drugradar.trials.load import DRUG_ROLES
+from drugradar.trials.rows import DRUG_ROLES
 
 
 def unresolved_interventions(engine: Engine, limit: int = 30) -> list[tuple[str, int, str]]:

@@ -24,7 +24,8 @@ from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
 from drugradar.sources.ctgov_api import Client, Page, Query, fetch
 from drugradar.sources.registry import Release
 from drugradar.store.schema import meta
-from drugradar.trials.load import SOURCE, TrialLoadReport, build_trials
+from drugradar.trials.load import TrialLoadReport, build_trials
+from drugradar.trials.rows import SOURCE
 
 
 @dataclass(slots=True)
