@@ -98,3 +98,21 @@ def test_releases_are_dated_and_ordered() -> None:
     assert unii_dates == ["2025-03-01", "2025-06-01"]
     db = [r.release_date.isoformat() for r in rel if r.spec.name == "drugbank"]
     assert db == ["2023-08-01", "2025-02-01"]
+
+
+def test_record_with_its_text_crosses_processes_as_text() -> None:
+    """A reader in a second process sends records with their stored JSON text: they come back
+    equal, and the text (what the store writes and hashes) is the one made there."""
+    import pickle
+
+    from drugradar.dictionary.ingest import content_hash, dump_json, text_hash
+    from drugradar.sources.base import Record
+
+    data = {"nct_id": "NCT00000001", "phases": ["PHASE2"], "b": {"z": 1, "a": [None, 1.5]}}
+    text = dump_json(data)
+    rec = Record("NCT00000001", data, raw="<x/>", digest=text_hash(text), text=text)
+    back = pickle.loads(pickle.dumps(rec))
+    assert back == rec and back.data == data and back.text == text
+    assert back.digest == content_hash(data)  # the same hash as from the data itself
+    plain = Record("NCT00000001", data)
+    assert pickle.loads(pickle.dumps(plain)) == plain

@@ -49,7 +49,17 @@ class ReleaseReport:
 
 
 def content_hash(data: Any) -> str:
-    return hashlib.sha1(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return text_hash(dump_json(data))
+
+
+def dump_json(data: Any) -> str:
+    """``data`` as stored: JSON with sorted keys (equal data, equal text)."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def text_hash(text: str) -> str:
+    """The content hash of data stored as ``text`` (``dump_json``)."""
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def files_sha256(release: Release) -> str:
@@ -70,10 +80,6 @@ def label_sha256(label: str, paths: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
-def _dump(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-
-
 def field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
     """``(field, old, new)`` per changed field; for lists, the items removed and the items added."""
     out = []
@@ -82,14 +88,14 @@ def field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, s
         if a == b:
             continue
         if isinstance(a, list) and isinstance(b, list):
-            sa = {_dump(x) for x in a}
-            sb = {_dump(x) for x in b}
-            removed = [x for x in a if _dump(x) not in sb]
-            added = [x for x in b if _dump(x) not in sa]
+            sa = {dump_json(x) for x in a}
+            sb = {dump_json(x) for x in b}
+            removed = [x for x in a if dump_json(x) not in sb]
+            added = [x for x in b if dump_json(x) not in sa]
             if removed or added:
-                out.append((key, _dump(removed), _dump(added)))
+                out.append((key, dump_json(removed), dump_json(added)))
         else:
-            out.append((key, _dump(a), _dump(b)))
+            out.append((key, dump_json(a), dump_json(b)))
     return out
 
 
@@ -286,7 +292,7 @@ def _store(
                     "source": spec.name,
                     "record_id": item.record_id,
                     "content_hash": h,
-                    "data": _dump(item.data),
+                    "data": item.text or dump_json(item.data),
                     "raw": item.raw,
                     "source_date": when,
                     "licence": spec.licence,
@@ -359,7 +365,7 @@ def _store(
                 {
                     "rid": rec.record_id,
                     "h": h,
-                    "d": _dump(rec.data),
+                    "d": rec.text or dump_json(rec.data),
                     "r": rec.raw,
                     "sd": rec.as_of or release.release_date,
                 }

@@ -13,6 +13,7 @@ import re
 import tarfile
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +288,13 @@ def as_of_of(xml: bytes) -> date | None:
     m = _DOWNLOAD_DATE.search(xml[:4096]) or _DOWNLOAD_DATE.search(xml)
     if m is None:
         return None
-    text = " ".join(m.group(1).decode("ascii").split())
+    return _download_day(m.group(1))
+
+
+@lru_cache(maxsize=256)
+def _download_day(found: bytes) -> date | None:
+    """A dump's documents share their download date: each text is read once."""
+    text = " ".join(found.decode("ascii").split())
     for fmt in ("%B %d, %Y", "%b %d, %Y"):
         try:
             return datetime.strptime(text, fmt).date()

@@ -20,10 +20,11 @@ from drugradar.devstatus import build as devstatus
 from drugradar.dictionary import trial_codes
 from drugradar.dictionary.ingest import (
     ReleaseReport,
-    content_hash,
+    dump_json,
     label_sha256,
     load_release,
     mark_done,
+    text_hash,
 )
 from drugradar.model.trial import (
     Intervention,
@@ -147,7 +148,7 @@ def read_records(
     process, for big inputs): plain data crosses between processes several times cheaper than
     Trial objects, and the content hash the store compares is computed there as well. A version
     that several days of a series share is converted once."""
-    made: dict[int, tuple[Trial, dict[str, Any], str]] = {}  # a series' shared versions
+    made: dict[int, tuple[Trial, dict[str, Any], str, str]] = {}  # a series' shared versions
     series = days is not None or fmt == "tsv"  # readers that hand out one Trial several times
     for doc in _studies(fmt, paths, as_of, days, skip, until):
         if isinstance(doc, Rejected):
@@ -156,10 +157,13 @@ def read_records(
         memo = made.get(id(doc.trial))
         if memo is None or memo[0] is not doc.trial:
             data = doc.trial.to_dict()
-            memo = (doc.trial, data, content_hash(data))
+            text = dump_json(data)
+            memo = (doc.trial, data, text, text_hash(text))
             if series:  # holding the trial keeps its id from being reused
                 made[id(doc.trial)] = memo
-        yield Record(doc.trial.nct_id, memo[1], raw=doc.raw, as_of=doc.as_of, digest=memo[2])
+        yield Record(
+            doc.trial.nct_id, memo[1], raw=doc.raw, as_of=doc.as_of, digest=memo[3], text=memo[2]
+        )
 
 
 def _docs(
