@@ -52,19 +52,18 @@ class TrialFact:
 
 
 def scale_phase(trial_phase: str) -> Phase:
-    if trial_phase == "PHASE_4":
-        return Phase.UNKNOWN
-    try:
-        return Phase(trial_phase)
-    except ValueError:
-        return Phase.UNKNOWN
+    """A trial's phase on the development scale: Phase 4 (and anything unknown) is UNKNOWN."""
+    return _SCALE.get(trial_phase, Phase.UNKNOWN)
+
+
+_SCALE = {p.value: p for p in Phase if p.value != "PHASE_4"}
 
 
 def phase_reached(facts: Sequence[TrialFact]) -> tuple[Phase, date | None]:
     """The highest phase and since when (earliest posting among the trials at that phase)."""
-    best = max((scale_phase(f.phase) for f in facts), key=lambda p: RANK[p])
-    dates = [f.first_posted or f.start for f in facts if scale_phase(f.phase) is best]
-    known = [d for d in dates if d]
+    scaled = [(_SCALE.get(f.phase, Phase.UNKNOWN), f) for f in facts]
+    best = max((p for p, _ in scaled), key=RANK.__getitem__)
+    known = [d for p, f in scaled if p is best and (d := f.first_posted or f.start)]
     return best, min(known) if known else None
 
 
