@@ -82,3 +82,63 @@ def test_trials_commands(db: Database) -> None:
     assert all(t["match_kind"] for t in profile["trials"])
     missing = run(db, "load", "ctgov", "/nonexistent.json")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_serve_answers_from_two_warmed_processes(db: Database) -> None:
+    """``drugradar serve`` as a user starts it: two server processes by default on two cores,
+    each with its name indexes built before it listens; pages and the API answer."""
+    import socket
+    import time
+
+    import httpx
+
+    from drugradar.dictionary import load_vocab
+    from drugradar.store import migrate
+
+    migrate(db.engine)
+    load_vocab(db.engine, FIXTURE_VOCAB)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DRUGRADAR_DB": db.url}
+    cmd = [sys.executable, "-m", "drugradar.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+            assert time.monotonic() < deadline, "the server did not answer"
+            time.sleep(0.3)
+        found = httpx.get(f"{base}/api/drugs", params={"q": "Keytruda"}, timeout=30).json()
+        assert found["results"][0]["preferred_name"].lower() == "pembrolizumab"
+        page = httpx.get(f"{base}/search", params={"q": "T-VEC"}, timeout=30)
+        assert page.status_code == 200 and "alimogene" in page.text
+        if (os.cpu_count() or 1) >= 2:  # the default: two processes serving the one port
+            assert len(_spawned_children(server.pid)) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _spawned_children(pid: int) -> list[int]:
+    """Processes ``pid`` started with multiprocessing's spawn (uvicorn's workers)."""
+    from pathlib import Path
+
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and b"spawn_main" in cmdline:
+            out.append(int(proc.name))
+    return out

@@ -618,10 +618,15 @@ def upgrade() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="Server processes (default: 2 on two cores or more)")
+    ] = None,
 ) -> None:
     """Serve the web app and the JSON API (docs at /docs, OpenAPI at /openapi.json)."""
     import uvicorn
+
+    if workers is None:  # one process answers one page at a time: two use both cores
+        workers = 2 if (os.cpu_count() or 1) >= 2 else 1
 
     from drugradar.config import database_url
 
