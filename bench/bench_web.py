@@ -1,11 +1,12 @@
 """Latency of the web app and the API under load: ``python bench/bench_web.py --db URL --out
 FILE.json [--seconds 20] [--clients 4]``.
 
-Starts ``drugradar serve`` (the real uvicorn server, one process) on a free loopback port against
-the database, warms it up (the resolver's fuzzy index is built on first use), then a separate
-load process (this script with ``--load``: ``clients`` threads, one httpx client each, no think
-time) drives each endpoint in turn for ``seconds`` at each concurrency of ``--clients``
-(default ``1,4``: what one user sees, then four at once on the one server process):
+Starts ``drugradar serve`` (the real uvicorn server, as many processes as it starts by default,
+two on two cores; ``--workers`` to choose) on a free loopback port against the database, warms
+it up with a few requests (it builds its indexes before it listens), then a separate load
+process (this script with ``--load``: ``clients`` threads, one httpx client each, no think time)
+drives each endpoint in turn for ``seconds`` at each concurrency of ``--clients`` (default
+``1,4``: what one user sees, then four at once):
 
 - search page ``/search?q=NAME`` and search API ``/api/drugs?q=NAME`` over real names (a seeded
   sample of the names of drugs with development-status rows, and of any drug);
@@ -239,7 +240,7 @@ def main() -> None:
     ap.add_argument(
         "--clients", default="1,4", help="concurrent clients (threads), comma-separated runs"
     )
-    ap.add_argument("--workers", type=int, default=1, help="server processes")
+    ap.add_argument("--workers", type=int, default=2, help="server processes (serve's default)")
     ap.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.load:

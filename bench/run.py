@@ -16,7 +16,8 @@
   studies at that rate. The raw parse of the TIGIT series reads every version of every study
   whole; the loader reads only each version's header and parses the chosen version whole. Its
   projection charges each study the decompression of all its versions (``documents_in_input``):
-  the XML set, one document per study, is the one that projects a registry-wide load.
+  the XML set, one document per study, is the one that projects a registry-wide load. On SQLite
+  each is the best of three runs (on copies of the dictionary database), as is the raw parse.
 - load profile: seconds to load and build everything of ``../shared/data`` except the
   vocabularies and trial series (Drugs@FDA, Orange Book, EMA, labels, interactions), and again.
 """
@@ -172,20 +173,45 @@ def raw_parse_rate(name: str, path: Path) -> tuple[int, int, float]:
     return n, docs, time.perf_counter() - t0
 
 
-def bench_ctgov(engine: Engine, data: Path, backend: str) -> dict[str, Any]:
+def bench_ctgov(
+    engine: Engine, data: Path, backend: str, copy_of: Path | None = None, repeats: int = 3
+) -> dict[str, Any]:
+    """Both inputs loaded into the dictionary database, the TIGIT snapshot then the XML set.
+
+    With ``copy_of`` (the SQLite file behind ``engine``), the loads run ``repeats`` times, on
+    copies of it and last on it, as does the raw parse, and each figure is the best run: on a
+    shared machine the best run is the one least slowed by others (one run on PostgreSQL)."""
     from drugradar.trials.load import load_ctgov
 
     inputs = {
         "tigit_latest": data / "ctgov" / "v2-daily-tigit-2026" / "tigit_versions.jsonl.xz",
         "xml_2023": data / "ctgov" / "xml-2023" / "AllPublicXML_subset_20230203.tar.xz",
     }
+    runs = repeats if copy_of is not None else 1
+    best: dict[str, tuple[float, int, float, int, int]] = {}
+    for run in range(runs):
+        target = engine
+        if copy_of is not None and run < runs - 1:
+            target = make_engine(f"sqlite:///{_copy_sqlite(copy_of, run)}")
+        for name, path in inputs.items():
+            n_raw, n_docs, raw_s = raw_parse_rate(
+                "tigit" if name.startswith("tigit") else "xml", path
+            )
+            t0 = time.perf_counter()
+            rep = load_ctgov(target, [path])
+            load_s = time.perf_counter() - t0
+            old = best.get(name)
+            best[name] = (
+                min(load_s, old[0]) if old else load_s,
+                rep.release.n_records,
+                min(raw_s, old[2]) if old else raw_s,
+                n_raw,
+                n_docs,
+            )
+        if target is not engine:
+            target.dispose()
     out: dict[str, Any] = {}
-    for name, path in inputs.items():
-        n_raw, n_docs, raw_s = raw_parse_rate("tigit" if name.startswith("tigit") else "xml", path)
-        t0 = time.perf_counter()
-        rep = load_ctgov(engine, [path])
-        load_s = time.perf_counter() - t0
-        n = rep.release.n_records
+    for name, (load_s, n, raw_s, n_raw, n_docs) in best.items():
         rate, raw_rate = n / load_s, n_raw / raw_s
         out[name] = {
             "studies": n,
@@ -196,9 +222,25 @@ def bench_ctgov(engine: Engine, data: Path, backend: str) -> dict[str, Any]:
             "raw_parse_studies_per_s": round(raw_rate),
             "ratio_to_raw_parse": round(rate / raw_rate, 3),
             "projected_560k_studies_min": round(560_000 / rate / 60, 1),
+            "runs": runs,
             "backend": backend,
         }
     return out
+
+
+def _copy_sqlite(path: Path, run: int) -> Path:
+    """A consistent copy of the SQLite database (its WAL included), beside it."""
+    import sqlite3
+
+    copy = path.with_name(f"ctgov_run{run}.db")
+    copy.unlink(missing_ok=True)
+    src, dst = sqlite3.connect(path), sqlite3.connect(copy)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return copy
 
 
 def bench_profile(engine: Engine, data: Path) -> dict[str, Any]:
@@ -349,7 +391,9 @@ def main() -> None:
         if "resolve" in parts:
             results["resolve_sqlite"] = bench_resolve(sqlite, vocab.parent)
         if "ctgov" in parts:
-            results["load_ctgov_sqlite"] = bench_ctgov(sqlite, vocab.parent, "sqlite")
+            results["load_ctgov_sqlite"] = bench_ctgov(
+                sqlite, vocab.parent, "sqlite", copy_of=Path(tmp) / "bench.db"
+            )
         if "profile" in parts:
             results["load_profile_sqlite"] = bench_profile(sqlite, vocab.parent)
         sqlite.dispose()
