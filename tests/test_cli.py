@@ -86,7 +86,8 @@ def test_trials_commands(db: Database) -> None:
 
 def test_serve_answers_from_two_warmed_processes(db: Database) -> None:
     """``drugradar serve`` as a user starts it: two server processes by default on two cores,
-    each with its name indexes built before it listens; pages and the API answer."""
+    each with its name indexes built before it listens; pages and the API answer; a key's rate
+    limit holds across the processes."""
     import socket
     import time
 
@@ -100,7 +101,7 @@ def test_serve_answers_from_two_warmed_processes(db: Database) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DRUGRADAR_DB": db.url}
+    env = {**os.environ, "DRUGRADAR_DB": db.url, "DRUGRADAR_RATE_LIMIT": "4"}
     cmd = [sys.executable, "-m", "drugradar.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -121,6 +122,12 @@ def test_serve_answers_from_two_warmed_processes(db: Database) -> None:
         assert page.status_code == 200 and "alimogene" in page.text
         if (os.cpu_count() or 1) >= 2:  # the default: two processes serving the one port
             assert len(_spawned_children(server.pid)) == 2
+        # 4 requests a minute per key, however the processes share them: never more pass
+        key = {"Authorization": "Bearer a-key-for-this-test"}
+        codes = [
+            httpx.get(f"{base}/api/health", headers=key, timeout=30).status_code for _ in range(10)
+        ]
+        assert codes.count(200) <= 4 and set(codes) == {200, 429}, codes
     finally:
         server.terminate()
         server.wait(timeout=30)

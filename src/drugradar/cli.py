@@ -632,6 +632,7 @@ def serve(
 
     _engine().dispose()  # the schema is brought up to date before serving
     os.environ["DRUGRADAR_DB"] = database_url(state.db)  # the app factory reads it
+    os.environ["DRUGRADAR_SERVER_PROCESSES"] = str(workers)  # each takes its share of limits
     uvicorn.run(
         "drugradar.api.app:serving_app",
         factory=True,

@@ -9,6 +9,7 @@ HTML page for people (the web router renders its own).
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,9 +32,17 @@ STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 SESSION_COOKIE = "drugradar_session"
 
 
+PROCESSES_ENV = "DRUGRADAR_SERVER_PROCESSES"  # set by ``drugradar serve`` for its workers
+
+
 def serving_app() -> FastAPI:
-    """The factory ``drugradar serve`` gives uvicorn: the app, warmed up before it listens."""
-    return create_app(warm=True)
+    """The factory ``drugradar serve`` gives uvicorn: the app, warmed up before it listens.
+
+    Each of the N server processes keeps its own rate-limit buckets and allows a key 1/N of the
+    limit (rounded up), so however its requests spread, a key never gets more than the limit."""
+    processes = max(1, int(os.environ.get(PROCESSES_ENV, "1") or 1))
+    per_minute = per_minute_from_env()
+    return create_app(warm=True, rate_limit=-(-per_minute // processes))
 
 
 def create_app(
