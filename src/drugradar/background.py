@@ -85,6 +85,8 @@ def background(
     finally:
         if child.is_alive():
             child.terminate()
+        child.join(timeout=5)
+        out.close()
 
 
 _EMPTY = object()

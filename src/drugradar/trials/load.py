@@ -393,11 +393,14 @@ def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:
 
 
 def _insert(
-    conn: Connection, made: list[tuple[TrialRows, Any]], resolver: Resolver, report: TrialLoadReport
+    conn: Connection,
+    trials: list[tuple[TrialRows, Any]],
+    resolver: Resolver,
+    report: TrialLoadReport,
 ) -> None:
     main, ivs, conds, parties, countries = [], [], [], [], []
     to_resolve: list[tuple[str, int, str, Intervention]] = []
-    for rows, r in made:
+    for rows, r in trials:
         for u in rows.unknown_values:
             key = u.split(":", 1)[0]
             report.unknown_values[key] = report.unknown_values.get(key, 0) + 1

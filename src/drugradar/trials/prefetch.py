@@ -61,9 +61,8 @@ class Prefetch:
             return True
         if self._records:
             todo, self._records = self._records[:ROWS_STEP], self._records[ROWS_STEP:]
-            for rec in todo:
-                if rec.digest:
-                    self.made[(rec.record_id, rec.digest)] = rows_of(trial_from_dict(rec.data))
+            for rec in todo:  # fed only with a digest
+                self.made[(rec.record_id, str(rec.digest))] = rows_of(trial_from_dict(rec.data))
             return True
         return False
 

@@ -1,0 +1,57 @@
+"""The reader in a second process (``drugradar.background``): items in order, idle work done
+while waiting, and no process left behind once the items are read (multiprocessing's own
+resource tracker aside: it lives as long as the program)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from .test_ctgov_v2 import SAMPLE
+
+SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from drugradar.background import background
+    from drugradar.trials.load import read_records
+
+    def main():
+        idle = []
+        def step():
+            idle.append(1)
+            return len(idle) < 50
+        path = Path(sys.argv[1])
+        got = [r.record_id for r in background(read_records, "v2-json", [path], None, idle=step)]
+        here = [r.record_id for r in read_records("v2-json", [path], None)]
+        left = []
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                    cmdline = (proc / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if int(stat[1]) == os.getpid() and b"resource_tracker" not in cmdline:
+                    left.append((proc.name, stat[0]))
+        print(len(got), got == here, len(idle) > 0, left)
+
+    if __name__ == "__main__":
+        main()
+    """
+)
+
+
+def test_background_reader_yields_in_order_works_while_idle_and_leaves_no_process(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    script = Path(str(tmp_path)) / "reader.py"
+    script.write_text(SCRIPT)
+    out = subprocess.run(
+        [sys.executable, str(script), str(SAMPLE)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["36", "True", "True", "[]"], out.stdout
