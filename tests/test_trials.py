@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -172,6 +173,16 @@ def test_load_leaves_planner_statistics_on_postgresql(loaded: Engine) -> None:
         assert {"event", "event_concern", "dev_status", "trial", "trial_drug"} <= set(done)
 
 
+def _counting(fn: Any, sizes: list[int]) -> Any:
+    """``fn`` (``load._replace``), noting the size of each batch it builds."""
+
+    def wrapped(conn: Any, batch: Any, *args: Any) -> Any:
+        sizes.append(len(batch))
+        return fn(conn, batch, *args)
+
+    return wrapped
+
+
 def test_names_resolved_while_waiting_link_as_at_build_time(
     loaded: Engine,
     backend: str,
@@ -180,7 +191,8 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The background reader's load resolves names and makes each study's rows while it waits
-    (``trials.prefetch``); its tables are exactly those of a load that does all at build time."""
+    (``trials.prefetch``) and builds them as they are stored (``load.EarlyBuild``); its tables
+    are exactly those of a load that does all at build time."""
     from drugradar.dictionary import load_vocab
     from drugradar.resolve import Resolver
     from drugradar.sources.base import Record
@@ -211,7 +223,12 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
                 out += sorted((table.name, *r) for r in c.execute(select(table)).all())
         return out
 
-    load_ctgov(loaded, [SAMPLE])  # small: read in this process, resolved at build time
+    with monkeypatch.context() as late:  # small: read in this process, all built at the end
+        built_early: list[int] = []
+        late.setattr(trial_load.EarlyBuild, "__call__", lambda self, c, rows: None)
+        late.setattr(trial_load, "_replace", _counting(trial_load._replace, built_early))
+        load_ctgov(loaded, [SAMPLE])
+        assert built_early == [36]  # one batch, after the store
     (tmp_path / "bg").mkdir()
     other = Database(backend, tmp_path / "bg", request.config.getoption("pg_url"))
     try:
@@ -219,16 +236,21 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
         load_vocab(other.engine, FIXTURE_VOCAB)
         used: list[int] = []
 
-        class Eager(Prefetch):  # everything made ahead, whatever the timing
-            def finish(self) -> None:
+        class Eager(Prefetch):  # every study's rows made ahead, whatever the timing
+            def feed(self, record: Record) -> None:
+                super().feed(record)
+                before = len(self.made)
                 while self.step():
                     pass
-                used.append(len(self.made))
+                used.append(len(self.made) - before)
 
+        built: list[int] = []
         monkeypatch.setattr(trial_load, "BACKGROUND_BYTES", 0)  # read in a second process
         monkeypatch.setattr(trial_load, "Prefetch", Eager)
+        monkeypatch.setattr(trial_load, "_replace", _counting(trial_load._replace, built))
         rep = load_ctgov(other.engine, [SAMPLE])
-        assert rep.release.n_added == 36 and used == [36]
+        assert rep.release.n_added == 36 and sum(used) == 36
+        assert built == [36]  # built in the store's transaction, not again after it
         assert links(other.engine) == links(loaded) != []
     finally:
         other.drop()

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from drugradar.nogc import no_gc
-from drugradar.sources.base import Record, Rejected
+from drugradar.sources.base import Record, Rejected, SourceSpec
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
 from drugradar.store.schema import quarantine, record_change, source_record, source_release
@@ -234,6 +234,13 @@ def _load_release(
     return report
 
 
+def _flush(conn: Connection, spec: SourceSpec, rows: list[dict[str, Any]]) -> None:
+    """Write new records, then let the source build from them (``SourceSpec.stored``)."""
+    insert_rows(conn, source_record, rows)
+    if spec.stored is not None and rows:
+        spec.stored(conn, rows)
+
+
 def _store(
     conn: Connection,
     release: Release,
@@ -302,13 +309,13 @@ def _store(
                 }
             )
             if len(added) - flushed >= FLUSH_ROWS:  # written while the reader reads on
-                insert_rows(conn, source_record, added[flushed:])
+                _flush(conn, spec, added[flushed:])
                 flushed = len(added)
         elif old[0] != h or old[1]:
             changed.append((item, h))
             if old[1]:  # it had left the source's snapshot and is back
                 returned.add(item.record_id)
-    insert_rows(conn, source_record, added[flushed:])
+    _flush(conn, spec, added[flushed:])
     report.n_added = len(added)
     first_release = not existing
     changes: list[dict[str, Any]] = []

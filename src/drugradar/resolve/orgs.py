@@ -22,6 +22,9 @@ LEGAL_FORMS = frozenset(
 )
 
 
+PARENTS_ENV = "DRUGRADAR_ORG_PARENTS"  # a file of more parent-company rows
+
+
 def org_key(name: str) -> str:
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
@@ -53,5 +56,5 @@ def parent_map(extra: str | None = None) -> dict[str, tuple[str, str]]:
 def parent_of(name: str) -> tuple[str, str]:
     """``(key, name)`` of the organization's parent company, or of itself when none is known."""
     key = org_key(name)
-    found = parent_map(os.environ.get("DRUGRADAR_ORG_PARENTS")).get(key)
+    found = parent_map(os.environ.get(PARENTS_ENV)).get(key)
     return found if found else (key, name)

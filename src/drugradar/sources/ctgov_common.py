@@ -37,6 +37,7 @@ class StudyDoc:
     as_of: date | None  # the date the file says the record is from, if it says
 
 
+@lru_cache(maxsize=4096)
 def _enum_word(value: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", value.strip().upper()).strip("_")
 
@@ -138,6 +139,7 @@ _DATE_FORMATS = ("%B %d, %Y", "%B %Y", "%b %d, %Y", "%b %Y", "%Y-%m-%d", "%Y-%m"
 
 
 @lru_cache(maxsize=4096)  # dates repeat across studies ("March 2020"); strptime is slow
+@lru_cache(maxsize=1 << 14)  # a dump repeats the same few thousand date texts
 def date_text(value: str | None) -> str | None:
     """``'April 2009'`` -> ``'2009-04'``; ``'September 30, 2014'`` -> ``'2014-09-30'``; ISO kept.
 

@@ -89,26 +89,80 @@ def _find(el: Any, path: str) -> str | None:
     return _text(el.find(path))
 
 
-def _leaves(el: Any) -> dict[str, str | None]:
-    """Every descendant's own text by tag, in one walk (a site's facility, address, status):
-    big studies list hundreds of sites, and one walk is far cheaper than a path search per field.
-    Container tags are present with ``None``; the first element of a tag wins."""
-    out: dict[str, str | None] = {}
+class _Children:
+    """A study's top-level elements by tag, in one walk: ``find`` with a path string goes
+    through lxml's Python path engine, which cost more than the rest of the reading."""
+
+    __slots__ = ("first", "many")
+
+    def __init__(self, root: Any) -> None:
+        self.first: dict[str, Any] = {}
+        self.many: dict[str, list[Any]] = {}
+        for child in root.iterchildren():
+            tag = child.tag
+            if not isinstance(tag, str):  # comments, processing instructions
+                continue
+            if tag in _REPEATED:
+                self.many.setdefault(tag, []).append(child)
+            elif tag not in self.first:
+                self.first[tag] = child
+
+    def text(self, tag: str) -> str | None:
+        return _text(self.first.get(tag))
+
+    def all(self, tag: str) -> list[Any]:
+        return self.many.get(tag, [])
+
+    def nested(self, tag: str, inner: str) -> list[str]:
+        """Every non-empty text of ``tag/inner`` (``_all(root, "tag/inner")``)."""
+        out: list[str] = []
+        for el in self.many.get(tag, ()):
+            for value in _all(el, inner):
+                if value not in out:
+                    out.append(value)
+        return out
+
+
+_REPEATED = frozenset(
+    {"id_info", "condition", "condition_browse", "keyword", "intervention", "arm_group"}
+    | {"location", "location_countries"}
+)
+
+
+def _leaves(el: Any) -> dict[str, Any]:
+    """Every descendant by tag, in one walk (a site's facility, address, status): big studies
+    list hundreds of sites, and one walk is far cheaper than a path search per field. The first
+    element of a tag wins; ``_leaf`` reads one (texts are cleaned only when asked for)."""
+    out: dict[str, Any] = {}
     for child in el.iterdescendants():
         tag = child.tag
         if isinstance(tag, str) and tag not in out:
-            out[tag] = _clean(child.text) if len(child) == 0 else None
+            out[tag] = child
+    return out
+
+
+def _leaf(fields: dict[str, Any], tag: str) -> str | None:
+    """The text of ``tag`` among ``_leaves``; ``None`` when absent or not a leaf."""
+    el = fields.get(tag)
+    if el is None or len(el) != 0:
+        return None
+    text = el.text
+    return _clean(text) if isinstance(text, str) else None
+
+
+def _texts(elements: list[Any]) -> list[str]:
+    """The non-empty texts of ``elements``, in order, without repeats."""
+    out: list[str] = []
+    for child in elements:
+        value = _text(child)
+        if value is not None and value not in out:
+            out.append(value)
     return out
 
 
 def _all(el: Any, path: str) -> list[str]:
     """Every non-empty text at ``path``, in document order, without repeats."""
-    out: list[str] = []
-    for child in el.findall(path):
-        value = _text(child)
-        if value is not None and value not in out:
-            out.append(value)
-    return out
+    return _texts(el.findall(path))
 
 
 def _attr(el: Any, name: str) -> str | None:
@@ -118,8 +172,8 @@ def _attr(el: Any, name: str) -> str | None:
     return _clean(value) if isinstance(value, str) else None
 
 
-def _date(root: Any, tag: str, trial: Trial) -> TrialDate | None:
-    el = root.find(tag)
+def _date(top: _Children, tag: str, trial: Trial) -> TrialDate | None:
+    el = top.first.get(tag)
     raw = _text(el)
     if raw is None:
         return None
@@ -130,14 +184,14 @@ def _date(root: Any, tag: str, trial: Trial) -> TrialDate | None:
     return TrialDate(iso, date_type(_attr(el, "type")))
 
 
-def _posted(root: Any, tags: tuple[str, ...], trial: Trial) -> str | None:
+def _posted(top: _Children, tags: tuple[str, ...], trial: Trial) -> str | None:
     """The first of ``tags`` present: the posted date, else the pre-2017 name.
 
     The old tags (``firstreceived_date``…) are the day the sponsor submitted, usually a few days
     before ClinicalTrials.gov posted; dumps before 2017 carry nothing closer.
     """
     for tag in tags:
-        raw = _find(root, tag)
+        raw = top.text(tag)
         if raw is None:
             continue
         iso = date_text(raw)
@@ -202,23 +256,22 @@ def parse_study(xml: bytes, origin: str) -> Trial:
     except StudyError as exc:
         raise StudyError(f"{origin}: {exc}", exc.field, exc.record_id) from exc
     t = Trial(nct_id=nct, source_format=SOURCE_FORMAT)
-    t.brief_title = _find(root, "brief_title")
-    t.official_title = _find(root, "official_title")
-    t.acronym = _find(root, "acronym")
-    design = _find(root, "study_type")
+    top = _Children(root)
+    t.brief_title = top.text("brief_title")
+    t.official_title = top.text("official_title")
+    t.acronym = top.text("acronym")
+    design = top.text("study_type")
     t.study_type = study_type(_REGISTRY_SUFFIX.sub("", design) if design else None, t)
-    t.phases = phases(_find(root, "phase"), t)
-    t.overall_status = status(_find(root, "overall_status"), t)
-    t.why_stopped = _find(root, "why_stopped")
-    t.start_date = _date(root, "start_date", t)
-    t.primary_completion_date = _date(root, "primary_completion_date", t)
-    t.completion_date = _date(root, "completion_date", t)
-    t.first_posted = _posted(root, ("study_first_posted", "firstreceived_date"), t)
-    t.results_first_posted = _posted(
-        root, ("results_first_posted", "firstreceived_results_date"), t
-    )
-    t.last_update_posted = _posted(root, ("last_update_posted", "lastchanged_date"), t)
-    enrollment = root.find("enrollment")
+    t.phases = phases(top.text("phase"), t)
+    t.overall_status = status(top.text("overall_status"), t)
+    t.why_stopped = top.text("why_stopped")
+    t.start_date = _date(top, "start_date", t)
+    t.primary_completion_date = _date(top, "primary_completion_date", t)
+    t.completion_date = _date(top, "completion_date", t)
+    t.first_posted = _posted(top, ("study_first_posted", "firstreceived_date"), t)
+    t.results_first_posted = _posted(top, ("results_first_posted", "firstreceived_results_date"), t)
+    t.last_update_posted = _posted(top, ("last_update_posted", "lastchanged_date"), t)
+    enrollment = top.first.get("enrollment")
     count = _text(enrollment)
     if count is not None:
         if count.isdigit():
@@ -226,12 +279,12 @@ def parse_study(xml: bytes, origin: str) -> Trial:
             t.enrollment_type = date_type(_attr(enrollment, "type"))
         else:
             t.unknown_values.append(f"enrollment: {count}")
-    t.conditions = _all(root, "condition")
-    t.condition_meshes = [Mesh(None, term) for term in _all(root, "condition_browse/mesh_term")]
-    t.keywords = _all(root, "keyword")
+    t.conditions = _texts(top.all("condition"))
+    t.condition_meshes = [Mesh(None, term) for term in top.nested("condition_browse", "mesh_term")]
+    t.keywords = _texts(top.all("keyword"))
 
     arm_members: dict[str, list[str]] = {}
-    for el in root.findall("intervention"):
+    for el in top.all("intervention"):
         name = _find(el, "intervention_name")
         if name is None:
             continue
@@ -248,35 +301,35 @@ def parse_study(xml: bytes, origin: str) -> Trial:
         )
         for label in arms:  # v2 style "Drug: X", the way arm groups list their interventions
             arm_members.setdefault(label, []).append(f"{word}: {name}" if word else name)
-    for el in root.findall("arm_group"):
+    for el in top.all("arm_group"):
         arm = _find(el, "arm_group_label")
         if arm is not None:
             kind = arm_type(_find(el, "arm_group_type"), t)
             t.arm_groups.append(ArmGroup(arm, kind, arm_members.get(arm, [])))
 
-    sponsors = root.find("sponsors")
+    sponsors = top.first.get("sponsors")
     if sponsors is not None:
         lead = sponsors.find("lead_sponsor")
         t.sponsor = None if lead is None else _party(lead, t)
         t.collaborators = [
             p for p in (_party(c, t) for c in sponsors.findall("collaborator")) if p is not None
         ]
-    for loc in root.iterchildren("location"):
+    for loc in top.all("location"):
         fields = _leaves(loc)
         if "facility" not in fields:
             continue
         t.sites.append(
             Site(
-                facility=fields.get("name"),
-                city=fields.get("city"),
-                state=fields.get("state"),
-                country=fields.get("country"),
-                status=_site_status(fields.get("status"), t),
+                facility=_leaf(fields, "name"),
+                city=_leaf(fields, "city"),
+                state=_leaf(fields, "state"),
+                country=_leaf(fields, "country"),
+                status=_site_status(_leaf(fields, "status"), t),
             )
         )
-    listed = _all(root, "location_countries/country")  # order means nothing: sorted, as in v2
+    listed = top.nested("location_countries", "country")  # order means nothing: sorted, as in v2
     t.countries = sorted(set(listed) if listed else {s.country for s in t.sites if s.country})
-    t.has_results = root.find("clinical_results") is not None
+    t.has_results = "clinical_results" in top.first
     return t
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
@@ -183,7 +183,10 @@ def _docs(
 
 
 def _spec(
-    docs: Iterable[Parsed], as_of: date | None, tap: Callable[[Record], None] | None = None
+    docs: Iterable[Parsed],
+    as_of: date | None,
+    tap: Callable[[Record], None] | None = None,
+    stored: Callable[[Connection, list[dict[str, Any]]], None] | None = None,
 ) -> SourceSpec:
     def parse(_: Sequence[Path]) -> Iterator[Parsed]:
         for doc in docs:
@@ -194,7 +197,7 @@ def _spec(
                     tap(doc)
             yield doc
 
-    return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, snapshot=False)
+    return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, False, stored)
 
 
 def _by_day(docs: Iterable[Parsed]) -> Iterator[tuple[date | None, list[Parsed]]]:
@@ -285,7 +288,8 @@ def load_ctgov(
         label = names + (f" @ {day.isoformat()}" if day else "")
         pin = day if (fmt == "tsv" or replay or as_of) else None
         scope = names if (fmt == "tsv" or replay) else None  # one day of a series
-        spec = _spec(docs, pin, prefetch.feed)
+        early = EarlyBuild(resolver, out, prefetch.made, prefetch.built)
+        spec = _spec(docs, pin, prefetch.feed, early)
         release = Release(spec, label, tuple(paths), day or today, scope)
         rep = load_release(engine, release, force=force, two_phase=True)
         out.add(rep)
@@ -295,7 +299,7 @@ def load_ctgov(
             news = News(found, rep.release_id, day or rep.release_date)
         if rep.touched:
             prefetch.finish()
-            build_trials(engine, rep.touched, out, resolver, news, prefetch.made)
+            build_trials(engine, rep.touched, out, resolver, news, prefetch.made, early)
         prefetch.forget()  # what was made ahead for this release and not used
         if rep.release_id is not None:
             settle(engine)
@@ -316,6 +320,40 @@ def _already_loaded(label: str, day: date) -> ReleaseReport:
 CHILD_TABLES = (trial_drug, trial_intervention, trial_condition, trial_party, trial_country)
 
 
+class Stored(NamedTuple):
+    """What building a study's rows needs of its stored record."""
+
+    record_id: str
+    content_hash: str
+    source_date: date | None
+    licence: str
+
+
+@dataclass(slots=True)
+class EarlyBuild:
+    """Builds the rows of new studies in the store's own transaction, as each group of records
+    is written (``SourceSpec.stored``): the work overlaps with the reader instead of waiting for
+    the whole input. ``build_trials`` then skips them and adds the drugs they link."""
+
+    resolver: Resolver
+    report: TrialLoadReport
+    made: Made
+    ids: set[str]  # shared with the prefetcher, which then makes no rows for them
+    drugs: set[str] = field(default_factory=set)
+
+    def __call__(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        stored = [
+            Stored(r["record_id"], r["content_hash"], r["source_date"], r["licence"]) for r in rows
+        ]
+        for r in rows:  # the text at hand: no need to read it back
+            key = (r["record_id"], r["content_hash"])
+            if key not in self.made:
+                self.made[key] = rows_of(trial_from_dict(orjson.loads(r["data"]), sites=False))
+        ids = [s.record_id for s in stored]
+        self.drugs |= _replace(conn, ids, stored, self.made, self.resolver, self.report)
+        self.ids.update(ids)
+
+
 def build_trials(
     engine: Engine,
     nct_ids: Sequence[str],
@@ -323,48 +361,67 @@ def build_trials(
     resolver: Resolver | None = None,
     news: News | None = None,
     made: Made | None = None,
+    early: EarlyBuild | None = None,
 ) -> None:
     """Rebuild the trial rows of ``nct_ids`` from their current source records, then the
     development status of every drug they link (before or after). Pass one ``resolver`` to
     many calls: its fuzzy index is built once. ``made``: rows made ahead, by record id and
-    content hash (used when the stored record is still that version)."""
+    content hash (used when the stored record is still that version). ``early``: the studies
+    already built while they were stored."""
     resolver = resolver or Resolver(engine, trial_born=False, bulk=True)
     made = made if made is not None else {}
-    drugs: set[str] = set()
+    drugs: set[str] = set(early.drugs) if early else set()
+    todo = [n for n in nct_ids if n not in early.ids] if early else list(nct_ids)
     src = source_record.c
-    for batch in chunks(nct_ids, 2000):
+    for batch in chunks(todo, 2000):
         with engine.begin() as conn:
-            stored = conn.execute(
-                select(src.record_id, src.content_hash, src.source_date, src.licence).where(
-                    src.source == SOURCE, src.record_id.in_(batch)
-                )
-            ).all()
-            ready = {r.record_id: made.pop((r.record_id, r.content_hash), None) for r in stored}
-            missing = [rid for rid, rows in ready.items() if rows is None]
-            for mbatch in chunks(missing, 500):
-                for rid, data in conn.execute(
-                    select(src.record_id, src.data).where(
-                        src.source == SOURCE, src.record_id.in_(mbatch)
+            stored = [
+                Stored(*r)
+                for r in conn.execute(
+                    select(src.record_id, src.content_hash, src.source_date, src.licence).where(
+                        src.source == SOURCE, src.record_id.in_(batch)
                     )
-                ):
-                    ready[rid] = rows_of(trial_from_dict(orjson.loads(data)))
-            trials = [(rows, r) for r in stored if (rows := ready[r.record_id]) is not None]
-            drugs.update(
-                conn.execute(select(trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch)))
-                .scalars()
-                .all()
-            )
-            for table in CHILD_TABLES:
-                conn.execute(delete(table).where(table.c.nct_id.in_(batch)))
-            conn.execute(delete(trial).where(trial.c.nct_id.in_(batch)))
-            _insert(conn, trials, resolver, report)
-            drugs.update(
-                conn.execute(select(trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch)))
-                .scalars()
-                .all()
-            )
+                )
+            ]
+            drugs |= _replace(conn, batch, stored, made, resolver, report)
     report.trials_built += len(nct_ids)
     report.status_rows += devstatus.rebuild(engine, drugs, news=news)
+
+
+def _replace(
+    conn: Connection,
+    batch: Sequence[str],
+    stored: list[Stored],
+    made: Made,
+    resolver: Resolver,
+    report: TrialLoadReport,
+) -> set[str]:
+    """Replace the trial rows of ``batch`` from their ``stored`` records; return the drugs they
+    linked before or link now."""
+    src = source_record.c
+    ready = {r.record_id: made.pop((r.record_id, r.content_hash), None) for r in stored}
+    missing = [rid for rid, rows in ready.items() if rows is None]
+    for mbatch in chunks(missing, 500):
+        for rid, data in conn.execute(
+            select(src.record_id, src.data).where(src.source == SOURCE, src.record_id.in_(mbatch))
+        ):
+            ready[rid] = rows_of(trial_from_dict(orjson.loads(data), sites=False))
+    trials = [(rows, r) for r in stored if (rows := ready[r.record_id]) is not None]
+    drugs = set(
+        conn.execute(select(trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch)))
+        .scalars()
+        .all()
+    )
+    for table in CHILD_TABLES:
+        conn.execute(delete(table).where(table.c.nct_id.in_(batch)))
+    conn.execute(delete(trial).where(trial.c.nct_id.in_(batch)))
+    _insert(conn, trials, resolver, report)
+    drugs.update(
+        conn.execute(select(trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch)))
+        .scalars()
+        .all()
+    )
+    return drugs
 
 
 def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:
@@ -394,7 +451,7 @@ def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:
 
 def _insert(
     conn: Connection,
-    trials: list[tuple[TrialRows, Any]],
+    trials: list[tuple[TrialRows, Stored]],
     resolver: Resolver,
     report: TrialLoadReport,
 ) -> None:

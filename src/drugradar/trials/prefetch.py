@@ -35,6 +35,7 @@ class Prefetch:
         self._indexed = False
         self._records: list[Record] = []
         self.made: Made = {}
+        self.built: set[str] = set()  # studies already built (``load.EarlyBuild``): skipped
 
     def feed(self, record: Record) -> None:
         for name in _drug_names(record.data):
@@ -48,6 +49,7 @@ class Prefetch:
         """Drop the rows made ahead (the release they were made for is built)."""
         self._records.clear()
         self.made.clear()
+        self.built.clear()
 
     def step(self) -> bool:
         """Do a little of the work; ``False`` when there is none left."""
@@ -62,7 +64,9 @@ class Prefetch:
         if self._records:
             todo, self._records = self._records[:ROWS_STEP], self._records[ROWS_STEP:]
             for rec in todo:  # fed only with a digest
-                self.made[(rec.record_id, str(rec.digest))] = rows_of(trial_from_dict(rec.data))
+                if rec.record_id not in self.built:
+                    rows = rows_of(trial_from_dict(rec.data, sites=False))
+                    self.made[(rec.record_id, str(rec.digest))] = rows
             return True
         return False
 

@@ -4,14 +4,16 @@ made ahead (``trials.prefetch``, while the loader waits for its reader) or at bu
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
 from drugradar.model.trial import ArmGroup, Intervention, Mesh, Party, Site, Trial, TrialDate
 from drugradar.resolve.normalize import norm_key
-from drugradar.resolve.orgs import org_key, parent_of
+from drugradar.resolve.orgs import PARENTS_ENV, org_key, parent_map
 from drugradar.trials.phase import trial_phase
 from drugradar.trials.roles import role
 
@@ -90,7 +92,7 @@ def rows_of(t: Trial) -> TrialRows:
                         "nct_id": t.nct_id,
                         "kind": kind,
                         "term": term,
-                        "norm_key": norm_key(term)[:1000],
+                        "norm_key": _term_key(term),
                         "mesh_id": mesh_id,
                         "disease_id": None,
                     }
@@ -101,20 +103,35 @@ def rows_of(t: Trial) -> TrialRows:
     for prole, p in named:
         if p is not None and (prole, p.name) not in seen_p:
             seen_p.add((prole, p.name))
-            parent = parent_of(p.name)
+            key, parent_key, parent_name = _org(p.name, os.environ.get(PARENTS_ENV))
             out.parties.append(
                 {
                     "nct_id": t.nct_id,
                     "role": prole,
                     "name": p.name[:1000],
-                    "norm_name": org_key(p.name)[:1000],
+                    "norm_name": key,
                     "cls": p.cls,
-                    "parent_key": parent[0][:1000],
-                    "parent_name": parent[1][:1000],
+                    "parent_key": parent_key,
+                    "parent_name": parent_name,
                 }
             )
     out.countries = [{"nct_id": t.nct_id, "country": c[:100]} for c in dict.fromkeys(t.countries)]
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _term_key(term: str) -> str:
+    """A condition's key: studies repeat the same few thousand terms."""
+    return norm_key(term)[:1000]
+
+
+@lru_cache(maxsize=1 << 16)
+def _org(name: str, parents_file: str | None) -> tuple[str, str, str]:
+    """``(key, parent key, parent name)`` of a sponsor (sponsors repeat across studies); the
+    parents file is part of the cache key, so a changed setting is honoured."""
+    key = org_key(name)
+    parent_key, parent_name = parent_map(parents_file).get(key) or (key, name)
+    return key[:1000], parent_key[:1000], parent_name[:1000]
 
 
 def _dates(t: Trial) -> dict[str, str | None]:
@@ -126,8 +143,9 @@ def _dates(t: Trial) -> dict[str, str | None]:
     return out
 
 
-def trial_from_dict(d: dict[str, Any]) -> Trial:
-    """The Trial back from its stored JSON."""
+def trial_from_dict(d: dict[str, Any], *, sites: bool = True) -> Trial:
+    """The Trial back from its stored JSON; ``sites=False`` leaves out its sites (the rows do not
+    use them, and a big study lists hundreds)."""
 
     def date_of(x: Any) -> TrialDate | None:
         return TrialDate(**x) if x else None
@@ -142,7 +160,8 @@ def trial_from_dict(d: dict[str, Any]) -> Trial:
     t.arm_groups = [ArmGroup(**a) for a in d.get("arm_groups", [])]
     t.sponsor = Party(**d["sponsor"]) if d.get("sponsor") else None
     t.collaborators = [Party(**p) for p in d.get("collaborators", [])]
-    t.sites = [Site(**s) for s in d.get("sites", [])]
+    if sites:
+        t.sites = [Site(**s) for s in d.get("sites", [])]
     return t
 
 
