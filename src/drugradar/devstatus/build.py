@@ -35,7 +35,8 @@ from drugradar.track.devstatus import News
 from drugradar.track.store import save
 
 COUNTED_ROLES = ("investigational", "background")
-Key = tuple[str, str, str, str]
+Key = tuple[str, str, str, str]  # drug, indication, country, organization
+Cell = tuple[str, str, str]  # indication, country, organization
 
 
 def data_as_of(conn: Connection) -> date | None:
@@ -100,8 +101,12 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
                 if p.role == "lead" or p.cls == "INDUSTRY":
                     orgs[p.nct_id].append((p.norm_name, p.name))
                     parents[p.norm_name] = (p.parent_key, p.parent_name)
-        seen: set[tuple[Key, str]] = set()
+        # What a trial says is the same for every drug it links: its fact and its
+        # (indication, country, organization) cells are made once per trial.
+        per_trial: dict[str, tuple[TrialFact, list[tuple[Cell, tuple[str, str, str | None]]]]] = {}
         for r in links:
+            if r.nct_id in per_trial:
+                continue
             fact = TrialFact(
                 r.nct_id,
                 r.phase or "UNKNOWN",
@@ -110,15 +115,18 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
                 parse_date(r.start_date),
                 parse_date(r.last_update_posted),
             )
+            cells: dict[Cell, tuple[str, str, str | None]] = {}
             for ikey, iname, disease_id in inds.get(r.nct_id, []):
                 for country in countries.get(r.nct_id) or [""]:
                     for okey, oname in orgs.get(r.nct_id) or [("", "")]:
-                        key = (r.drug_id, ikey, country, okey)
-                        if (key, r.nct_id) in seen:
-                            continue
-                        seen.add((key, r.nct_id))
-                        facts[key].append(fact)
-                        names.setdefault(key, (iname, oname, disease_id))
+                        cells.setdefault((ikey, country, okey), (iname, oname, disease_id))
+            per_trial[r.nct_id] = (fact, list(cells.items()))
+        for drug_id, nct_id in dict.fromkeys((r.drug_id, r.nct_id) for r in links):
+            fact, trial_cells = per_trial[nct_id]
+            for (ikey, country, okey), named in trial_cells:
+                key = (drug_id, ikey, country, okey)
+                facts[key].append(fact)
+                names.setdefault(key, named)
     out = []
     for key, fs in facts.items():
         phase, since = phase_reached(fs)

@@ -62,7 +62,10 @@ _SCALE = {p.value: p for p in Phase if p.value != "PHASE_4"}
 def phase_reached(facts: Sequence[TrialFact]) -> tuple[Phase, date | None]:
     """The highest phase and since when (earliest posting among the trials at that phase)."""
     scaled = [(_SCALE.get(f.phase, Phase.UNKNOWN), f) for f in facts]
-    best = max((p for p, _ in scaled), key=RANK.__getitem__)
+    best, top = Phase.UNKNOWN, -1
+    for p, _ in scaled:  # a loop, not max(key=...): this runs for every status row
+        if (rank := RANK[p]) > top:
+            best, top = p, rank
     known = [d for p, f in scaled if p is best and (d := f.first_posted or f.start)]
     return best, min(known) if known else None
 

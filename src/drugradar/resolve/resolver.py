@@ -403,13 +403,19 @@ class Resolver:
 
     def fuzzy_index(self) -> FuzzyIndex:
         """Built once per resolver: every name key (not codes), read with the driver's own
-        cursor — half a million short strings, where row objects would cost seconds."""
+        cursor — half a million short strings, where row objects would cost seconds. SQLite
+        reads them distinct and in order from the (norm_key, alias_type) index alone; the order
+        is Python's (byte order of UTF-8), elsewhere Python sorts them."""
         if self._fuzzy is None:
             s = synonym.c
-            stmt = select(s.norm_key).where(  # no DISTINCT: a set in Python is 4x faster
-                s.alias_type.in_(FUZZY_TYPES), func.length(s.norm_key).between(4, 60)
-            )
+            where = (s.alias_type.in_(FUZZY_TYPES), func.length(s.norm_key).between(4, 60))
             with self._reading() as conn:
+                ordered = conn.dialect.name == "sqlite"
+                stmt = (
+                    select(s.norm_key).where(*where).distinct().order_by(s.norm_key)
+                    if ordered
+                    else select(s.norm_key).where(*where)  # a set in Python: 4x faster here
+                )
                 compiled = stmt.compile(
                     dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
                 )
@@ -421,9 +427,10 @@ class Resolver:
                         cur.execute(sql, [params[k] for k in compiled.positiontup])
                     else:
                         cur.execute(sql, params)
-                    keys = sorted({r[0] for r in cur.fetchall()})
+                    rows = cur.fetchall()
                 finally:
                     cur.close()
+            keys = [r[0] for r in rows] if ordered else sorted({r[0] for r in rows})
             self._fuzzy = FuzzyIndex(keys)
         return self._fuzzy
 

@@ -149,7 +149,7 @@ synonym = Table(
     Column("form", String(40)),
     Column("combination", Boolean, nullable=False, default=False),
     *provenance_columns(),
-    Index("ix_synonym_norm_key", "norm_key"),
+    Index("ix_synonym_norm_key_type", "norm_key", "alias_type"),  # covers the fuzzy index
     Index("ix_synonym_head_key", "head_key"),
 )
 
