@@ -21,6 +21,7 @@ from drugradar.nogc import no_gc
 from drugradar.sources.base import Record, Rejected, SourceSpec
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
+from drugradar.store.checkpoint import checkpoints_aside
 from drugradar.store.schema import quarantine, record_change, source_record, source_release
 from drugradar.store.sync import chunks
 from drugradar.track import observe
@@ -111,8 +112,9 @@ def load_release(
     progress: Callable[[int], None] | None = None,
     two_phase: bool = False,
 ) -> ReleaseReport:
-    """Parse and store one release (see ``_load_release``), without the cyclic collector."""
-    with no_gc():
+    """Parse and store one release (see ``_load_release``), without the cyclic collector, and
+    with SQLite's checkpoints beside it (``store.checkpoint``)."""
+    with no_gc(), checkpoints_aside(engine):
         return _load_release(engine, release, force, progress, two_phase)
 
 

@@ -36,6 +36,7 @@ from drugradar.sources import ctgov_common as cg
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
+from drugradar.store.checkpoint import checkpoints_aside
 from drugradar.store.db import refresh_statistics
 from drugradar.store.schema import (
     disease,
@@ -257,6 +258,19 @@ def load_ctgov(
     gives the snapshot of ``as_of``, or the latest version of each study. ``until`` leaves out
     the days of a series after it; ``on_release`` hears about each release when it is done.
     """
+    with checkpoints_aside(engine):
+        return _load(engine, paths, as_of, replay, force, until, on_release)
+
+
+def _load(
+    engine: Engine,
+    paths: Sequence[Path],
+    as_of: date | None,
+    replay: bool,
+    force: bool,
+    until: date | None,
+    on_release: Callable[[ReleaseReport], None] | None,
+) -> TrialLoadReport:
     fmt = detect_format(paths[0])
     names = ", ".join(p.name for p in paths)
     today = datetime.now(UTC).date()
