@@ -27,6 +27,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _postgresql_session(dbapi_conn: Any, _record: Any) -> None:
+    """Long values (a record's raw text and JSON) compressed with lz4 rather than the default
+    pglz: the server compresses every stored study, and pglz made a trial load wait on it. A
+    server built without lz4 keeps pglz."""
+    import psycopg
+
+    try:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET default_toast_compression = 'lz4'")
+        dbapi_conn.commit()
+    except psycopg.Error:
+        dbapi_conn.rollback()
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (default: ``DRUGRADAR_DB`` or ``sqlite:///drugradar.db``)."""
     url = database_url(url)
@@ -35,6 +49,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _postgresql_session)
     return engine
 
 
