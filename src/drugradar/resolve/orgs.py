@@ -25,6 +25,7 @@ LEGAL_FORMS = frozenset(
 PARENTS_ENV = "DRUGRADAR_ORG_PARENTS"  # a file of more parent-company rows
 
 
+@lru_cache(maxsize=1 << 16)  # sponsors repeat across a registry's studies
 def org_key(name: str) -> str:
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
@@ -55,6 +56,12 @@ def parent_map(extra: str | None = None) -> dict[str, tuple[str, str]]:
 
 def parent_of(name: str) -> tuple[str, str]:
     """``(key, name)`` of the organization's parent company, or of itself when none is known."""
+    return _parent_of(name, os.environ.get(PARENTS_ENV))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parent_of(name: str, extra: str | None) -> tuple[str, str]:
+    """``parent_of`` for one setting of the parents file (part of the cache key)."""
     key = org_key(name)
-    found = parent_map(os.environ.get(PARENTS_ENV)).get(key)
+    found = parent_map(extra).get(key)
     return found if found else (key, name)

@@ -4,7 +4,6 @@ made ahead (``trials.prefetch``, while the loader waits for its reader) or at bu
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -13,7 +12,7 @@ import orjson
 
 from drugradar.model.trial import ArmGroup, Intervention, Mesh, Party, Site, Trial, TrialDate
 from drugradar.resolve.normalize import norm_key
-from drugradar.resolve.orgs import PARENTS_ENV, org_key, parent_map
+from drugradar.resolve.orgs import org_key, parent_of
 from drugradar.trials.phase import trial_phase
 from drugradar.trials.roles import role
 
@@ -103,16 +102,16 @@ def rows_of(t: Trial) -> TrialRows:
     for prole, p in named:
         if p is not None and (prole, p.name) not in seen_p:
             seen_p.add((prole, p.name))
-            key, parent_key, parent_name = _org(p.name, os.environ.get(PARENTS_ENV))
+            parent = parent_of(p.name)
             out.parties.append(
                 {
                     "nct_id": t.nct_id,
                     "role": prole,
                     "name": p.name[:1000],
-                    "norm_name": key,
+                    "norm_name": org_key(p.name)[:1000],
                     "cls": p.cls,
-                    "parent_key": parent_key,
-                    "parent_name": parent_name,
+                    "parent_key": parent[0][:1000],
+                    "parent_name": parent[1][:1000],
                 }
             )
     out.countries = [{"nct_id": t.nct_id, "country": c[:100]} for c in dict.fromkeys(t.countries)]
@@ -123,15 +122,6 @@ def rows_of(t: Trial) -> TrialRows:
 def _term_key(term: str) -> str:
     """A condition's key: studies repeat the same few thousand terms."""
     return norm_key(term)[:1000]
-
-
-@lru_cache(maxsize=1 << 16)
-def _org(name: str, parents_file: str | None) -> tuple[str, str, str]:
-    """``(key, parent key, parent name)`` of a sponsor (sponsors repeat across studies); the
-    parents file is part of the cache key, so a changed setting is honoured."""
-    key = org_key(name)
-    parent_key, parent_name = parent_map(parents_file).get(key) or (key, name)
-    return key[:1000], parent_key[:1000], parent_name[:1000]
 
 
 def _dates(t: Trial) -> dict[str, str | None]:
