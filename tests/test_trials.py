@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,48 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
         assert links(other.engine) == links(loaded) != []
     finally:
         other.drop()
+
+
+def test_a_series_with_versions_apart_is_read_again_and_loads_the_same(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version file is read as a stream (each study's versions on consecutive lines); one
+    whose versions lie apart is found so, rolled back and read again to the end: the versions
+    chosen and the counts are those of the grouped file, with one release row."""
+    import lzma
+
+    from sqlalchemy import func
+
+    from drugradar.dictionary import ingest
+    from drugradar.sources.ctgov_v2 import NotGrouped, read
+    from drugradar.store.schema import source_release
+
+    with lzma.open(SAMPLE) as fh:
+        lines = [ln for ln in fh.read().splitlines() if ln.strip()]
+    apart = sorted(
+        lines, key=lambda ln: (json.loads(ln)["version_index"], json.loads(ln)["nct_id"])
+    )
+    assert apart != lines
+    path = tmp_path / "apart.jsonl"
+    path.write_bytes(b"\n".join(apart) + b"\n")
+    streamed = list(read([path], grouped=True))
+    assert isinstance(streamed[-1], NotGrouped) and len(streamed) > 5
+
+    monkeypatch.setattr(ingest, "FLUSH_ROWS", 2)  # studies built before the reader gives up
+    rep = load_ctgov(loaded, [path])
+    assert rep.release.status == "done" and rep.release.n_added == 36
+    with loaded.connect() as c:
+        releases = c.execute(
+            select(source_release.c.status).where(source_release.c.file_name == "apart.jsonl")
+        ).all()
+        n_iv = c.execute(select(func.count()).select_from(trial_intervention)).scalar()
+        n_linked = c.execute(
+            select(func.count()).select_from(
+                select(trial_drug.c.nct_id, trial_drug.c.position).distinct().subquery()
+            )
+        ).scalar()
+    assert [r.status for r in releases] == ["done"]
+    assert rep.interventions == n_iv > 0 and rep.linked == n_linked > 0  # counted once
+    again = load_ctgov(loaded, [SAMPLE])  # the same versions, grouped: nothing new
+    assert again.release.status == "done"
+    assert (again.release.n_added, again.release.n_changed) == (0, 0)

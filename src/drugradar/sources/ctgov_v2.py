@@ -137,9 +137,24 @@ def parse_study(study: JSON, origin: str = "") -> Trial:
     return t
 
 
+def _utc(stamp: str) -> datetime:
+    """A snapshot time such as ``2026-02-05T17:04:54+09:00`` in UTC (one without a zone is taken
+    as UTC); ``ValueError`` or ``TypeError`` when it is not a time."""
+    t = datetime.fromisoformat(stamp)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
 def _seen_day(stamp: str) -> date:
-    """The UTC calendar day of a snapshot time such as ``2026-02-05T17:04:54+09:00``."""
-    return datetime.fromisoformat(stamp).astimezone(UTC).date()
+    """The UTC calendar day of a snapshot time."""
+    return _utc(stamp).date()
+
+
+def _stamps(head: JSON) -> list[datetime]:
+    """A wrapper's snapshot times (``_utc``)."""
+    seen = head["seen_dates"]
+    if not isinstance(seen, list):
+        raise TypeError(f"a list of times was expected, not {type(seen).__name__}")
+    return [_utc(s) for s in seen]
 
 
 def snapshot_days(path: Path) -> list[date]:
@@ -149,8 +164,11 @@ def snapshot_days(path: Path) -> list[date]:
         for line in fh:
             if line.strip():
                 head = _wrapper_head(line)
-                obj = head if head is not None else orjson.loads(line)
-                days.update(_seen_day(s) for s in obj.get("seen_dates", []))
+                try:
+                    obj = head if head is not None else orjson.loads(line)
+                    days.update(t.date() for t in _stamps(obj))
+                except (TypeError, ValueError, KeyError, AttributeError):
+                    continue  # not a version wrapper, or no times: read() reports it
     return sorted(days)
 
 
@@ -214,37 +232,79 @@ def _documents(path: Path) -> Iterator[tuple[int, Any, str]]:
         yield n, item, ""
 
 
-def read(paths: Sequence[Path], as_of: date | None = None) -> Iterator[cg.StudyDoc | Rejected]:
-    """Every study in the files; for version wrappers, the snapshot of ``as_of`` (or the latest)."""
+@dataclass(frozen=True, slots=True)
+class NotGrouped:
+    """Handed out (and nothing after it) by ``read(..., grouped=True)`` when the versions of a
+    study are not consecutive in the file: a version newer than the one already handed out
+    comes after other studies. The caller starts again with ``grouped=False``."""
+
+    file_name: str
+    nct_id: str
+    line: int
+
+
+def read(
+    paths: Sequence[Path], as_of: date | None = None, *, grouped: bool = False
+) -> Iterator[cg.StudyDoc | Rejected | NotGrouped]:
+    """Every study in the files; for version wrappers, the snapshot of ``as_of`` (or the latest).
+
+    Which version of a study is chosen is known only when no later line holds another one, so
+    by default the chosen versions are handed out at the end of each file. ``grouped``: the
+    file is taken to hold each study's versions on consecutive lines (the TIGIT series does), so
+    a study is handed out as soon as the next study starts and the loader works beside the
+    reader; a file that turns out otherwise ends with ``NotGrouped``, unless the later version
+    would not have been chosen anyway."""
     for path in paths:
-        latest: dict[str, tuple[str, int, Any]] = {}
+        latest: dict[str, tuple[datetime, int, Any]] = {}
+        handed: dict[str, datetime] = {}  # grouped: studies handed out, with the time chosen
+        current: str | None = None
         for n, obj, raw in _documents(path):
             if isinstance(obj, Exception):
                 yield Rejected(path.name, n, f"not valid JSON: {obj}", raw=raw)
                 continue
             head = obj.head if isinstance(obj, _Wrapper) else obj
-            if isinstance(obj, _Wrapper) or (
-                isinstance(obj, dict) and "study" in obj and "seen_dates" in obj
+            if not (
+                isinstance(obj, _Wrapper)
+                or (isinstance(obj, dict) and "study" in obj and "seen_dates" in obj)
             ):
-                seen = [s for s in head["seen_dates"] if as_of is None or _seen_day(s) == as_of]
-                if not seen:
-                    continue
-                key = head.get("nct_id") or ""
-                stamp = max(seen, key=lambda s: datetime.fromisoformat(s))
-                prev = latest.get(key)
-                if prev is None or datetime.fromisoformat(stamp) > datetime.fromisoformat(prev[0]):
-                    latest[key] = (stamp, n, obj)
+                yield _doc(obj, path.name, n, as_of)
                 continue
-            yield _doc(obj, path.name, n, as_of)
+            key = head.get("nct_id") or ""
+            if grouped and key != current:
+                if current is not None and current in latest:
+                    stamp, at, chosen = latest.pop(current)
+                    handed[current] = stamp
+                    yield _chosen(chosen, path.name, at, stamp)
+                current = key
+            try:
+                seen = [s for s in _stamps(head) if as_of is None or s.date() == as_of]
+            except (TypeError, ValueError) as exc:
+                yield Rejected(path.name, n, f"seen_dates: {exc}", record_id=str(key) or None)
+                continue
+            if not seen:
+                continue
+            stamp = max(seen)
+            if key in handed:
+                if stamp > handed[key]:
+                    yield NotGrouped(path.name, key, n)
+                    return
+                continue
+            prev = latest.get(key)
+            if prev is None or stamp > prev[0]:
+                latest[key] = (stamp, n, obj)
         for stamp, n, chosen in latest.values():
-            if isinstance(chosen, _Wrapper):  # only now is the chosen version parsed whole
-                try:
-                    chosen = orjson.loads(chosen.line)
-                except orjson.JSONDecodeError as exc:
-                    raw = chosen.line.decode("utf-8", "replace")[:2000]
-                    yield Rejected(path.name, n, f"not valid JSON: {exc}", raw=raw)
-                    continue
-            yield _doc(chosen["study"], path.name, n, _seen_day(stamp))
+            yield _chosen(chosen, path.name, n, stamp)
+
+
+def _chosen(obj: Any, origin: str, n: int, stamp: datetime) -> cg.StudyDoc | Rejected:
+    """The chosen version of a study, parsed whole only now."""
+    if isinstance(obj, _Wrapper):
+        try:
+            obj = orjson.loads(obj.line)
+        except orjson.JSONDecodeError as exc:
+            raw = obj.line.decode("utf-8", "replace")[:2000]
+            return Rejected(origin, n, f"not valid JSON: {exc}", raw=raw)
+    return _doc(obj["study"], origin, n, stamp.date())
 
 
 def read_series(paths: Sequence[Path], days: Sequence[date]) -> Iterator[cg.StudyDoc | Rejected]:
@@ -253,7 +313,7 @@ def read_series(paths: Sequence[Path], days: Sequence[date]) -> Iterator[cg.Stud
     Trial), where reading per day would decompress and scan the whole series every day."""
     wanted = set(days)
     for path in paths:
-        chosen: dict[date, dict[str, tuple[str, int]]] = {d: {} for d in sorted(wanted)}
+        chosen: dict[date, dict[str, tuple[datetime, int]]] = {d: {} for d in sorted(wanted)}
         versions: dict[int, Any] = {}
         for n, obj, raw in _documents(path):
             if isinstance(obj, Exception):
@@ -266,12 +326,17 @@ def read_series(paths: Sequence[Path], days: Sequence[date]) -> Iterator[cg.Stud
             ):
                 continue  # a bare study has no snapshot days: not part of a series
             key = head.get("nct_id") or ""
-            for stamp in head["seen_dates"]:
-                day = _seen_day(stamp)
+            try:
+                stamps = _stamps(head)
+            except (TypeError, ValueError) as exc:
+                yield Rejected(path.name, n, f"seen_dates: {exc}", record_id=str(key) or None)
+                continue
+            for stamp in stamps:
+                day = stamp.date()
                 if day not in wanted:
                     continue
                 prev = chosen[day].get(key)
-                if prev is None or datetime.fromisoformat(stamp) > datetime.fromisoformat(prev[0]):
+                if prev is None or stamp > prev[0]:
                     chosen[day][key] = (stamp, n)
                     versions[n] = obj
         docs: dict[int, cg.StudyDoc | Rejected] = {}

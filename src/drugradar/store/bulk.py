@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -52,12 +53,31 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
         f"VALUES ({', '.join('?' for _ in names)})"
     )
-    pairs = list(zip(names, converters, strict=True))
-    if all(f is None for f in converters):
-        data = [tuple(r[n] for n in names) for r in rows]
-    else:
-        data = [tuple(r[n] if f is None else f(r[n]) for n, f in pairs) for r in rows]
-    conn.exec_driver_sql(sql, data)
+    conn.exec_driver_sql(sql, _values(rows, names, converters))
+
+
+def _values(
+    rows: Sequence[dict[str, Any]], names: list[str], converters: list[Convert]
+) -> list[Sequence[Any]]:
+    """Each row's values in ``names`` order, converted: read with one ``itemgetter`` call a row
+    (C) and only the columns that need it converted, instead of a generator a row."""
+    get = itemgetter(*names)
+    if len(names) == 1:
+        return (
+            [(get(r),) for r in rows]
+            if converters[0] is None
+            else [(converters[0](get(r)),) for r in rows]
+        )
+    todo = [(i, f) for i, f in enumerate(converters) if f is not None]
+    if not todo:
+        return [get(r) for r in rows]
+    out: list[Sequence[Any]] = []
+    for r in rows:
+        values = list(get(r))
+        for i, f in todo:
+            values[i] = f(values[i])
+        out.append(tuple(values))
+    return out
 
 
 def _copy(conn: Connection, target: str, names: list[str], rows: Sequence[dict[str, Any]]) -> None:
@@ -97,7 +117,9 @@ def _converters(table: Table, names: list[str]) -> list[Convert] | None:
 
 
 def _date(v: date | None) -> str | None:
-    return None if v is None else f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
+    if v is None:
+        return None
+    return v.isoformat() if type(v) is date else f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
 
 
 def _datetime(v: datetime | None) -> str | None:

@@ -33,7 +33,9 @@ from drugradar.model.trial import (
 from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
 from drugradar.sources import ctgov_common as cg
+from drugradar.sources import ctgov_v2
 from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
+from drugradar.sources.ctgov_v2 import NotGrouped
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
 from drugradar.store.checkpoint import checkpoints_aside
@@ -125,13 +127,14 @@ def _studies(
     days: Sequence[date] | None,
     skip: frozenset[date],
     until: date | None,
-) -> Iterator[cg.StudyDoc | Rejected]:
-    from drugradar.sources import ctgov_tsv, ctgov_v2, ctgov_xml
+    grouped: bool = False,
+) -> Iterator[cg.StudyDoc | Rejected | NotGrouped]:
+    from drugradar.sources import ctgov_tsv, ctgov_xml
 
     if fmt == "v2-json" and days is not None:
         return ctgov_v2.read_series(paths, days)
     if fmt == "v2-json":
-        return ctgov_v2.read(paths, as_of)
+        return ctgov_v2.read(paths, as_of, grouped=grouped)
     if fmt == "xml":
         return ctgov_xml.read(paths)
     return ctgov_tsv.read(paths, skip, until)
@@ -144,15 +147,16 @@ def read_records(
     days: Sequence[date] | None = None,
     skip: frozenset[date] = frozenset(),
     until: date | None = None,
-) -> Iterator[Parsed]:
+    grouped: bool = False,
+) -> Iterator[Parsed | NotGrouped]:
     """The studies a reader finds, as storable records made where they are read (the background
     process, for big inputs): plain data crosses between processes several times cheaper than
     Trial objects, and the content hash the store compares is computed there as well. A version
     that several days of a series share is converted once."""
     made: dict[int, tuple[Trial, dict[str, Any], str, str]] = {}  # a series' shared versions
     series = days is not None or fmt == "tsv"  # readers that hand out one Trial several times
-    for doc in _studies(fmt, paths, as_of, days, skip, until):
-        if isinstance(doc, Rejected):
+    for doc in _studies(fmt, paths, as_of, days, skip, until, grouped):
+        if isinstance(doc, Rejected | NotGrouped):
             yield doc
             continue
         memo = made.get(id(doc.trial))
@@ -175,22 +179,31 @@ def _docs(
     skip: frozenset[date] = frozenset(),
     until: date | None = None,
     idle: Callable[[], bool] | None = None,
-) -> Iterator[Parsed]:
-    args = (fmt, list(paths), as_of, days, skip, until)
+    grouped: bool = False,
+) -> Iterator[Parsed | NotGrouped]:
+    args = (fmt, list(paths), as_of, days, skip, until, grouped)
     if days is not None or _input_bytes(paths) >= BACKGROUND_BYTES:
         yield from background(read_records, *args, idle=idle)
     else:
         yield from read_records(*args)
 
 
+class StudiesNotGrouped(Exception):
+    """The reader found the file's versions of a study apart (``ctgov_v2.NotGrouped``)."""
+
+
 def _spec(
-    docs: Iterable[Parsed],
+    docs: Iterable[Parsed | NotGrouped],
     as_of: date | None,
     tap: Callable[[Record], None] | None = None,
     stored: Callable[[Connection, list[dict[str, Any]]], None] | None = None,
 ) -> SourceSpec:
     def parse(_: Sequence[Path]) -> Iterator[Parsed]:
         for doc in docs:
+            if isinstance(doc, NotGrouped):
+                raise StudiesNotGrouped(
+                    f"{doc.file_name}: line {doc.line} holds a later version of {doc.nct_id}"
+                )
             if isinstance(doc, Record):
                 if as_of is not None and doc.as_of != as_of:
                     doc = replace(doc, as_of=as_of)
@@ -201,10 +214,12 @@ def _spec(
     return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, False, stored)
 
 
-def _by_day(docs: Iterable[Parsed]) -> Iterator[tuple[date | None, list[Parsed]]]:
+def _by_day(
+    docs: Iterable[Parsed | NotGrouped],
+) -> Iterator[tuple[date | None, list[Parsed | NotGrouped]]]:
     """Consecutive documents of one as-of date (a daily file of a series) as one group."""
     day: date | None = None
-    group: list[Parsed] = []
+    group: list[Parsed | NotGrouped] = []
     for doc in docs:
         if isinstance(doc, Record):
             if group and doc.as_of != day:
@@ -277,7 +292,7 @@ def _load(
     out = TrialLoadReport(ReleaseReport(SOURCE, names, as_of or today, "skipped"), fmt)
     resolver = Resolver(engine, trial_born=False, bulk=True)
     prefetch = Prefetch(resolver)
-    groups: Iterable[tuple[date | None, Iterable[Parsed]]]
+    groups: Iterable[tuple[date | None, Iterable[Parsed | NotGrouped]]]
     if fmt == "tsv" or (fmt == "v2-json" and replay):
         skip = frozenset() if force else _done_days(engine, names, paths)
         for done in sorted(d for d in skip if until is None or d <= until):
@@ -285,8 +300,6 @@ def _load(
         if fmt == "tsv":
             groups = _by_day(_docs(fmt, paths, None, skip=skip, until=until, idle=prefetch.step))
         else:
-            from drugradar.sources import ctgov_v2
-
             days = [
                 d
                 for d in ctgov_v2.snapshot_days(paths[0])
@@ -294,8 +307,9 @@ def _load(
             ]
             series = _docs(fmt, paths, None, days=days, idle=prefetch.step)
             groups = _by_day(series) if days else []
-    else:
-        groups = [(as_of, _docs(fmt, paths, as_of, idle=prefetch.step))]
+    else:  # a version series streams, as if each study's versions were on consecutive lines
+        grouped = fmt == "v2-json"
+        groups = [(as_of, _docs(fmt, paths, as_of, idle=prefetch.step, grouped=grouped))]
     for day, docs in groups:
         if until is not None and day is not None and day > until:
             continue  # a series' later days, past the replay's end
@@ -305,7 +319,17 @@ def _load(
         early = EarlyBuild(resolver, out, prefetch.made, prefetch.built)
         spec = _spec(docs, pin, prefetch.feed, early)
         release = Release(spec, label, tuple(paths), day or today, scope)
-        rep = load_release(engine, release, force=force, two_phase=True)
+        counts = (out.interventions, out.linked, dict(out.unknown_values))
+        try:
+            rep = load_release(engine, release, force=force, two_phase=True)
+        except StudiesNotGrouped:  # rolled back whole: read again, choosing at the end
+            prefetch.forget()
+            out.interventions, out.linked, out.unknown_values = counts
+            early = EarlyBuild(resolver, out, prefetch.made, prefetch.built)
+            again = _docs(fmt, paths, as_of, idle=prefetch.step)
+            spec = _spec(again, pin, prefetch.feed, early)
+            release = Release(spec, label, tuple(paths), day or today, scope)
+            rep = load_release(engine, release, force=force, two_phase=True)
         out.add(rep)
         news = None
         if rep.release_id is not None:
