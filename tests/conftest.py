@@ -37,13 +37,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class _FullDataGroups:
     """Whole-data tests share one worker per backend (``fulldata-sqlite``,
     ``fulldata-postgresql``): their databases are per backend anyway, so the two backends run
-    side by side. Runs before pytest-xdist turns ``xdist_group`` marks into groups."""
+    side by side. Every other test without a group of its own is grouped by module and backend:
+    a module's fixtures (a loaded database) are then set up once per backend, where spreading
+    its tests over the workers one by one set them up again each time a worker came back to
+    it. Runs before pytest-xdist turns ``xdist_group`` marks into groups."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             if item.get_closest_marker("fulldata") is not None:
                 item.add_marker(pytest.mark.xdist_group(f"fulldata-{_backend_of(item)}"))
+            elif item.get_closest_marker("xdist_group") is None:
+                module = item.nodeid.split("::")[0]
+                item.add_marker(pytest.mark.xdist_group(f"{module}-{_backend_of(item)}"))
 
 
 def _backend_of(item: pytest.Item) -> str:
@@ -57,12 +63,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests sharing a per-backend session or module database one backend after the
-    other: a session fixture with a parameter is torn down whenever the parameter changes, and
-    the whole-data databases take minutes to build."""
+    """Run the whole-data tests first (their groups are the longest), then the tests sharing a
+    per-backend session or module database one backend after the other, and within a backend
+    each module's tests together: a session fixture with a parameter
+    is torn down whenever the parameter changes, a module fixture whenever another module's test
+    comes between (pytest interleaves modules whose tests have several parameters), and the
+    whole-data databases take minutes to build."""
 
     order = {id(item): n for n, item in enumerate(items)}
-    items.sort(key=lambda item: (_backend_of(item), order[id(item)]))
+    modules: dict[str, int] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], len(modules))
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("fulldata") is None,  # the longest groups start first
+            _backend_of(item),
+            modules[item.nodeid.split("::")[0]],
+            order[id(item)],
+        )
+    )
 
 
 class Database:

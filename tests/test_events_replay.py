@@ -15,14 +15,22 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, and_, func, select, text
 
 from drugradar.dictionary import load_vocab
 from drugradar.store import migrate
-from drugradar.store.schema import event, event_concern, event_source
+from drugradar.store.schema import (
+    event,
+    event_concern,
+    event_source,
+    trial_drug,
+    trial_intervention,
+)
 from drugradar.track.catalogue import CATALOGUE
 from drugradar.track.query import EventFilter, list_events
 from drugradar.track.replay import replay
+from drugradar.trials.query import unresolved_interventions
+from drugradar.trials.rows import DRUG_ROLES
 
 from .conftest import FIXTURE_VOCAB, SHARED_VOCAB, Database
 from .ctgov_oracle import changes
@@ -175,7 +183,28 @@ def test_covid_series_on_sqlite(tmp_path: Path, backend: str) -> None:
     d = Database("sqlite", tmp_path, "")
     migrate(d.engine)
     load_vocab(d.engine, FIXTURE_VOCAB)
-    replay(d.engine, DATA, sources=["covid"])
+    results = replay(d.engine, DATA, sources=["covid"])
+    releases = [r for step in results for r in step.releases]
+    assert len(releases) == 190 and all(r.status == "done" for r in releases)  # one a file
+    assert sum(r.n_added for r in releases) == 3605  # every study, once
+    assert sum(r.n_quarantined for r in releases) == 0  # counted and reported, none here
+    listed = {name.lower() for name, _, _ in unresolved_interventions(d.engine, limit=100_000)}
+    ti, td = trial_intervention.c, trial_drug.c
+    with d.engine.connect() as c:
+        unlinked = {
+            name.lower()
+            for name in c.execute(
+                select(ti.name)
+                .select_from(
+                    trial_intervention.outerjoin(
+                        trial_drug, and_(td.nct_id == ti.nct_id, td.position == ti.position)
+                    )
+                )
+                .where(ti.role.in_(DRUG_ROLES), td.drug_id.is_(None))
+            ).scalars()
+        }
+        n_linked = c.execute(select(func.count()).select_from(trial_drug)).scalar()
+    assert n_linked and unlinked and unlinked == listed  # every drug intervention: linked or listed
     mine, real = sightings(d.engine, COVID, tsv=True), oracle("covid")
     assert mine - real == set()
     assert real - mine == set()
