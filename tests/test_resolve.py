@@ -172,3 +172,26 @@ def test_bulk_resolver_answers_alike_in_any_batch_and_remembers(loaded_module: E
     first = bulk.resolve_many(["Keytruda"])[0]
     assert bulk.resolve_many(["Keytruda", "Keytruda"]) == [first, first]
     assert bulk.resolve_many(["Keytruda"], fuzzy=False)[0] is not first  # its own memory
+
+
+def test_fuzzy_index_candidates_share_an_end_and_a_length() -> None:
+    """A narrow search compares the query with exactly the keys of a length near its own that
+    share its first two or its last two letters (the first-letters blocks are slices of the
+    sorted keys, made on demand): checked against every key, odd characters included."""
+    import random
+
+    from drugradar.resolve.resolver import FuzzyIndex
+
+    rnd = random.Random(4)
+    alphabet = "abcz\U0010ffff"
+    keys = {"".join(rnd.choices(alphabet, k=rnd.randint(4, 9))) for _ in range(3000)}
+    index = FuzzyIndex(rnd.sample(sorted(keys), len(keys)))  # in any order
+    queries = [*rnd.sample(sorted(keys), 200), "ab", "a", "\U0010ffff\U0010ffffzz", "qqqq"]
+    for q in queries:
+        for slack in (1, 2):
+            sizes = range(max(1, len(q) - slack), len(q) + slack + 1)
+            found = index.candidates(q, slack)
+            head = sorted(k for k in keys if len(k) in sizes and len(q) >= 2 and k[:2] == q[:2])
+            tail = sorted(k for k in keys if len(k) in sizes and k[-2:] == q[-2:])
+            assert sorted(found) == sorted(head + tail), q
+            assert all(found.count(k) == (k in head) + (k in tail) for k in set(found))
