@@ -128,9 +128,21 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
                 facts[key].append(fact)
                 names.setdefault(key, named)
     out = []
+    # Cells of one drug mostly share their trials (one row per country of the same studies):
+    # phase, activity and sources are worked out once per distinct list of trial facts (the
+    # facts are one object per trial, alive until the end, so their ids name the list).
+    done: dict[tuple[int, ...], tuple[Phase, date | None, Activity, date | None, str, list[str]]]
+    done = {}
     for key, fs in facts.items():
-        phase, since = phase_reached(fs)
-        act, act_since, rule = activity(fs, as_of)
+        sig = tuple(map(id, fs))
+        got = done.get(sig)
+        if got is None:
+            got = done[sig] = (
+                *phase_reached(fs),
+                *activity(fs, as_of),
+                sorted({f.nct_id for f in fs}),
+            )
+        phase, since, act, act_since, rule, ncts = got
         iname, oname, disease_id = names[key]
         out.append(
             DevStatus(
@@ -145,7 +157,7 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
                 act,
                 act_since,
                 rule,
-                sorted({f.nct_id for f in fs}),
+                list(ncts),
                 *parents.get(key[3], (key[3], oname)),
             )
         )
