@@ -226,7 +226,7 @@ def test_names_resolved_while_waiting_link_as_at_build_time(
 
     with monkeypatch.context() as late:  # small: read in this process, all built at the end
         built_early: list[int] = []
-        late.setattr(trial_load.EarlyBuild, "__call__", lambda self, c, rows: None)
+        late.setattr(trial_load.EarlyBuild, "__call__", lambda self, c, rows, records: None)
         late.setattr(trial_load, "_replace", _counting(trial_load._replace, built_early))
         load_ctgov(loaded, [SAMPLE])
         assert built_early == [36]  # one batch, after the store

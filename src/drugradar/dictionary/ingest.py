@@ -236,11 +236,13 @@ def _load_release(
     return report
 
 
-def _flush(conn: Connection, spec: SourceSpec, rows: list[dict[str, Any]]) -> None:
+def _flush(
+    conn: Connection, spec: SourceSpec, rows: list[dict[str, Any]], records: list[Record]
+) -> None:
     """Write new records, then let the source build from them (``SourceSpec.stored``)."""
     insert_rows(conn, source_record, rows)
     if spec.stored is not None and rows:
-        spec.stored(conn, rows)
+        spec.stored(conn, rows, records)
 
 
 def _store(
@@ -264,6 +266,7 @@ def _store(
     tracked = observe.tracked(spec.name)
     added_data: list[tuple[str, dict[str, Any], date]] = []  # for the change rules
     added: list[dict[str, Any]] = []
+    added_records: list[Record] = []  # the records of ``added``, for ``SourceSpec.stored``
     changed: list[tuple[Record, str]] = []
     returned: set[str] = set()
     flushed = 0
@@ -310,14 +313,16 @@ def _store(
                     "removed": False,
                 }
             )
+            if spec.stored is not None:
+                added_records.append(item)
             if len(added) - flushed >= FLUSH_ROWS:  # written while the reader reads on
-                _flush(conn, spec, added[flushed:])
+                _flush(conn, spec, added[flushed:], added_records[flushed:])
                 flushed = len(added)
         elif old[0] != h or old[1]:
             changed.append((item, h))
             if old[1]:  # it had left the source's snapshot and is back
                 returned.add(item.record_id)
-    _flush(conn, spec, added[flushed:])
+    _flush(conn, spec, added[flushed:], added_records[flushed:])
     report.n_added = len(added)
     first_release = not existing
     changes: list[dict[str, Any]] = []

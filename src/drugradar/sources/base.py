@@ -72,8 +72,9 @@ class SourceSpec:
     parse: Callable[[Sequence[Path]], Iterator[Parsed]]
     snapshot: bool = True  # a release holds all records: those missing from it were removed
     # Called in the store's transaction with each group of new records as it is written (their
-    # ``source_record`` rows): a loader builds its tables from them while the reader reads on.
-    stored: Callable[[Any, list[JSONDict]], None] | None = None
+    # ``source_record`` rows, and the records themselves, in the same order): a loader builds
+    # its tables from them while the reader reads on.
+    stored: Callable[[Any, list[JSONDict], list[Record]], None] | None = None
 
 
 def open_bytes(path: Path) -> io.BufferedIOBase:

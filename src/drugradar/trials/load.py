@@ -196,7 +196,7 @@ def _spec(
     docs: Iterable[Parsed | NotGrouped],
     as_of: date | None,
     tap: Callable[[Record], None] | None = None,
-    stored: Callable[[Connection, list[dict[str, Any]]], None] | None = None,
+    stored: Callable[[Connection, list[dict[str, Any]], list[Record]], None] | None = None,
 ) -> SourceSpec:
     def parse(_: Sequence[Path]) -> Iterator[Parsed]:
         for doc in docs:
@@ -379,14 +379,14 @@ class EarlyBuild:
     ids: set[str]  # shared with the prefetcher, which then makes no rows for them
     drugs: set[str] = field(default_factory=set)
 
-    def __call__(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def __call__(self, conn: Connection, rows: list[dict[str, Any]], records: list[Record]) -> None:
         stored = [
             Stored(r["record_id"], r["content_hash"], r["source_date"], r["licence"]) for r in rows
         ]
-        for r in rows:  # the text at hand: no need to read it back
+        for r, rec in zip(rows, records, strict=True):  # the data at hand: no need to read it
             key = (r["record_id"], r["content_hash"])
             if key not in self.made:
-                self.made[key] = rows_of(trial_from_dict(orjson.loads(r["data"]), sites=False))
+                self.made[key] = rows_of(trial_from_dict(rec.data, sites=False))
         ids = [s.record_id for s in stored]
         self.drugs |= _replace(conn, ids, stored, self.made, self.resolver, self.report)
         self.ids.update(ids)
