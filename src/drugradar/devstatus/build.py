@@ -55,7 +55,7 @@ def _indications(conn: Connection, ncts: list[str]) -> dict[str, list[tuple[str,
         select(tc.nct_id, tc.kind, tc.term, tc.norm_key, tc.disease_id).where(
             tc.nct_id.in_(ncts), tc.kind.in_(("mesh", "condition"))
         )
-    ):
+    ).all():
         if r.disease_id:
             by_kind[r.nct_id][r.kind].append((r.disease_id, r.term, r.disease_id))
         elif r.kind == "condition":
@@ -95,9 +95,13 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
         inds, countries, orgs = {}, defaultdict(list), defaultdict(list)
         for nbatch in chunks(ncts, 500):
             inds.update(_indications(conn, nbatch))
-            for c in conn.execute(select(trial_country).where(trial_country.c.nct_id.in_(nbatch))):
+            for c in conn.execute(
+                select(trial_country).where(trial_country.c.nct_id.in_(nbatch))
+            ).all():
                 countries[c.nct_id].append(c.country)
-            for p in conn.execute(select(trial_party).where(trial_party.c.nct_id.in_(nbatch))):
+            for p in conn.execute(
+                select(trial_party).where(trial_party.c.nct_id.in_(nbatch))
+            ).all():
                 if p.role == "lead" or p.cls == "INDUSTRY":
                     orgs[p.nct_id].append((p.norm_name, p.name))
                     parents[p.norm_name] = (p.parent_key, p.parent_name)
@@ -218,7 +222,7 @@ def rebuild(
 def _rows_of(conn: Connection, drugs: list[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for batch in chunks(drugs, 500):
-        for r in conn.execute(select(dev_status).where(dev_status.c.drug_id.in_(batch))):
+        for r in conn.execute(select(dev_status).where(dev_status.c.drug_id.in_(batch))).all():
             out[r.drug_id].append(dict(r._mapping))
     return out
 

@@ -65,7 +65,7 @@ def attach(engine: Engine) -> list[int]:
 def _attach_batch(conn: Connection, batch: list) -> None:  # type: ignore[type-arg]
     ids = [r.id for r in batch]
     found: dict[int, set[Concern]] = defaultdict(set)
-    for r in conn.execute(select(event_concern).where(event_concern.c.event_id.in_(ids))):
+    for r in conn.execute(select(event_concern).where(event_concern.c.event_id.in_(ids))).all():
         found[r.event_id].add((r.kind, r.ref))
     have = {k: set(v) for k, v in found.items()}
     trials: dict[str, list[int]] = defaultdict(list)
@@ -108,19 +108,19 @@ def _trials(conn: Connection, trials: dict[str, list[int]], found: dict[int, set
     for batch in chunks(ncts, 500):
         for r in conn.execute(
             select(trial_drug.c.nct_id, trial_drug.c.drug_id).where(trial_drug.c.nct_id.in_(batch))
-        ):
+        ).all():
             for eid in trials[r.nct_id]:
                 found[eid].add(("drug", r.drug_id))
         tc = trial_condition.c
         for r in conn.execute(
             select(tc.nct_id, tc.disease_id).where(tc.nct_id.in_(batch), tc.disease_id.is_not(None))
-        ):
+        ).all():
             for eid in trials[r.nct_id]:
                 found[eid].add(("disease", r.disease_id))
         tp = trial_party.c
         for r in conn.execute(
             select(tp.nct_id, tp.norm_name, tp.parent_key).where(tp.nct_id.in_(batch))
-        ):
+        ).all():
             for eid in trials[r.nct_id]:
                 found[eid].add(("organization", r.norm_name))
                 if r.parent_key:
@@ -136,7 +136,7 @@ def _applications(
             select(a.application, a.drug_id, a.holder_key)
             .where(a.application.in_(batch))
             .distinct()
-        ):
+        ).all():
             for eid in apps[r.application]:
                 if r.drug_id:
                     found[eid].add(("drug", r.drug_id))
@@ -150,7 +150,7 @@ def _names(conn: Connection, names: dict[str, list[int]], found: dict[int, set[C
             select(synonym.c.norm_key, synonym.c.drug_id)
             .where(synonym.c.norm_key.in_(batch))
             .distinct()
-        ):
+        ).all():
             for eid in names[r.norm_key]:
                 found[eid].add(("drug", r.drug_id))
 
@@ -172,7 +172,7 @@ def _coded(
             select(x.value, x.drug_id)
             .where(x.namespace == "drugcentral", x.value.in_(batch))
             .distinct()
-        ):
+        ).all():
             by_id[r.value].add(r.drug_id)
     by_name: dict[str, list[int]] = defaultdict(list)
     for (kind, code), events in coded.items():
@@ -195,7 +195,7 @@ def _uniprot(conn: Connection, accs: dict[str, list[int]], found: dict[int, set[
             select(t.uniprot, t.gene_symbol)
             .where(t.uniprot.in_(batch), t.gene_symbol.is_not(None))
             .distinct()
-        ):
+        ).all():
             for eid in accs[r.uniprot]:
                 found[eid].add(("target", r.gene_symbol))
 
@@ -204,7 +204,9 @@ def _profile_rows(conn: Connection, ids: list[int], found: dict[int, set[Concern
     """Drugs of the profile rows built from the records that showed each event."""
     seen: dict[tuple[str, str], list[int]] = defaultdict(list)
     es = event_source.c
-    for r in conn.execute(select(es.event_id, es.source, es.record_id).where(es.event_id.in_(ids))):
+    for r in conn.execute(
+        select(es.event_id, es.source, es.record_id).where(es.event_id.in_(ids))
+    ).all():
         seen[(r.source, r.record_id)].append(r.event_id)
     by_source: dict[str, list[str]] = defaultdict(list)
     for source, record in seen:
@@ -220,14 +222,14 @@ def _profile_rows(conn: Connection, ids: list[int], found: dict[int, set[Concern
                         t.source == source, t.source_record_id.in_(batch), t.drug_id.is_not(None)
                     )
                     .distinct()
-                ):
+                ).all():
                     for eid in seen[(source, r.source_record_id)]:
                         found[eid].add(("drug", r.drug_id))
             for r in conn.execute(
                 select(label_drug.c.label_id, label_drug.c.drug_id).where(
                     label_drug.c.label_id.in_(batch)
                 )
-            ):
+            ).all():
                 for eid in seen.get((source, r.label_id), []):
                     found[eid].add(("drug", r.drug_id))
 
@@ -244,6 +246,6 @@ def _targets(conn: Connection, found: dict[int, set[Concern]]) -> None:
             .join(target, target.c.id == drug_target.c.target_id)
             .where(drug_target.c.drug_id.in_(batch), target.c.gene_symbol.is_not(None))
             .distinct()
-        ):
+        ).all():
             for eid in by_drug[r.drug_id]:
                 found[eid].add(("target", r.gene_symbol))

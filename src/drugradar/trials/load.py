@@ -442,7 +442,7 @@ def _replace(
     for mbatch in chunks(missing, 500):
         for rid, data in conn.execute(
             select(src.record_id, src.data).where(src.source == SOURCE, src.record_id.in_(mbatch))
-        ):
+        ).all():
             ready[rid] = rows_of(trial_from_dict(orjson.loads(data), sites=False))
     trials = [(rows, r) for r in stored if (rows := ready[r.record_id]) is not None]
     drugs = set(
@@ -474,7 +474,7 @@ def _disease_map(conn: Connection, conds: list[dict[str, Any]]) -> None:
             select(disease_synonym.c.norm_key, disease_synonym.c.disease_id).where(
                 disease_synonym.c.norm_key.in_(kbatch)
             )
-        ):
+        ).all():
             by_key.setdefault(r.norm_key, set()).add(r.disease_id)
     for ibatch in chunks(ids, 500):
         known.update(conn.execute(select(disease.c.id).where(disease.c.id.in_(ibatch))).scalars())
