@@ -16,8 +16,10 @@
   studies at that rate. The raw parse of the TIGIT series reads every version of every study
   whole; the loader reads only each version's header and parses the chosen version whole. Its
   projection charges each study the decompression of all its versions (``documents_in_input``):
-  the XML set, one document per study, is the one that projects a registry-wide load. On SQLite
-  each is the best of three runs (on copies of the dictionary database), as is the raw parse.
+  the XML set, one document per study, is the one that projects a registry-wide load (the raw
+  parse's own projection is given beside it). On SQLite each is the best of three runs (on
+  copies of the dictionary database), as is the raw parse; with it, the CPU seconds the loader
+  process and its reader process used in that run.
 - load profile: seconds to load and build everything of ``../shared/data`` except the
   vocabularies and trial series (Drugs@FDA, Orange Book, EMA, labels, interactions), and again.
 """
