@@ -232,6 +232,13 @@ def _documents(path: Path) -> Iterator[tuple[int, Any, str]]:
         yield n, item, ""
 
 
+def _is_version(obj: Any) -> bool:
+    """A version wrapper (read up to its study, or parsed whole), not a bare study."""
+    return isinstance(obj, _Wrapper) or (
+        isinstance(obj, dict) and "study" in obj and "seen_dates" in obj
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class NotGrouped:
     """Handed out (and nothing after it) by ``read(..., grouped=True)`` when the versions of a
@@ -263,10 +270,7 @@ def read(
                 yield Rejected(path.name, n, f"not valid JSON: {obj}", raw=raw)
                 continue
             head = obj.head if isinstance(obj, _Wrapper) else obj
-            if not (
-                isinstance(obj, _Wrapper)
-                or (isinstance(obj, dict) and "study" in obj and "seen_dates" in obj)
-            ):
+            if not _is_version(obj):
                 yield _doc(obj, path.name, n, as_of)
                 continue
             key = head.get("nct_id") or ""
@@ -274,7 +278,7 @@ def read(
                 if current is not None and current in latest:
                     stamp, at, chosen = latest.pop(current)
                     handed[current] = stamp
-                    yield _chosen(chosen, path.name, at, stamp)
+                    yield _version_doc(chosen, path.name, at, stamp.date())
                 current = key
             try:
                 seen = [s for s in _stamps(head) if as_of is None or s.date() == as_of]
@@ -293,18 +297,7 @@ def read(
             if prev is None or stamp > prev[0]:
                 latest[key] = (stamp, n, obj)
         for stamp, n, chosen in latest.values():
-            yield _chosen(chosen, path.name, n, stamp)
-
-
-def _chosen(obj: Any, origin: str, n: int, stamp: datetime) -> cg.StudyDoc | Rejected:
-    """The chosen version of a study, parsed whole only now."""
-    if isinstance(obj, _Wrapper):
-        try:
-            obj = orjson.loads(obj.line)
-        except orjson.JSONDecodeError as exc:
-            raw = obj.line.decode("utf-8", "replace")[:2000]
-            return Rejected(origin, n, f"not valid JSON: {exc}", raw=raw)
-    return _doc(obj["study"], origin, n, stamp.date())
+            yield _version_doc(chosen, path.name, n, stamp.date())
 
 
 def read_series(paths: Sequence[Path], days: Sequence[date]) -> Iterator[cg.StudyDoc | Rejected]:
@@ -320,10 +313,7 @@ def read_series(paths: Sequence[Path], days: Sequence[date]) -> Iterator[cg.Stud
                 yield Rejected(path.name, n, f"not valid JSON: {obj}", raw=raw)
                 continue
             head = obj.head if isinstance(obj, _Wrapper) else obj
-            if not (
-                isinstance(obj, _Wrapper)
-                or (isinstance(obj, dict) and "study" in obj and "seen_dates" in obj)
-            ):
+            if not _is_version(obj):
                 continue  # a bare study has no snapshot days: not part of a series
             key = head.get("nct_id") or ""
             try:
@@ -348,14 +338,17 @@ def read_series(paths: Sequence[Path], days: Sequence[date]) -> Iterator[cg.Stud
                 yield doc if isinstance(doc, Rejected) else replace(doc, as_of=day)
 
 
-def _version_doc(obj: Any, origin: str, n: int) -> cg.StudyDoc | Rejected:
+def _version_doc(
+    obj: Any, origin: str, n: int, as_of: date | None = None
+) -> cg.StudyDoc | Rejected:
+    """A chosen version of a study, parsed whole only now."""
     if isinstance(obj, _Wrapper):
         try:
             obj = orjson.loads(obj.line)
         except orjson.JSONDecodeError as exc:
             raw = obj.line.decode("utf-8", "replace")[:2000]
             return Rejected(origin, n, f"not valid JSON: {exc}", raw=raw)
-    return _doc(obj["study"], origin, n, None)
+    return _doc(obj["study"], origin, n, as_of)
 
 
 def _doc(study: Any, origin: str, n: int, as_of: date | None) -> cg.StudyDoc | Rejected:

@@ -316,20 +316,21 @@ def _load(
         label = names + (f" @ {day.isoformat()}" if day else "")
         pin = day if (fmt == "tsv" or replay or as_of) else None
         scope = names if (fmt == "tsv" or replay) else None  # one day of a series
-        early = EarlyBuild(resolver, out, prefetch.made, prefetch.built)
-        spec = _spec(docs, pin, prefetch.feed, early)
-        release = Release(spec, label, tuple(paths), day or today, scope)
         counts = (out.interventions, out.linked, dict(out.unknown_values))
-        try:
-            rep = load_release(engine, release, force=force, two_phase=True)
-        except StudiesNotGrouped:  # rolled back whole: read again, choosing at the end
-            prefetch.forget()
-            out.interventions, out.linked, out.unknown_values = counts
+        for again in (False, True):
+            if again:  # rolled back whole: read again, choosing at the end
+                prefetch.forget()
+                out.interventions, out.linked, out.unknown_values = counts
+                docs = _docs(fmt, paths, as_of, idle=prefetch.step)
             early = EarlyBuild(resolver, out, prefetch.made, prefetch.built)
-            again = _docs(fmt, paths, as_of, idle=prefetch.step)
-            spec = _spec(again, pin, prefetch.feed, early)
+            spec = _spec(docs, pin, prefetch.feed, early)
             release = Release(spec, label, tuple(paths), day or today, scope)
-            rep = load_release(engine, release, force=force, two_phase=True)
+            try:
+                rep = load_release(engine, release, force=force, two_phase=True)
+                break
+            except StudiesNotGrouped:
+                if again:
+                    raise
         out.add(rep)
         news = None
         if rep.release_id is not None:
