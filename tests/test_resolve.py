@@ -180,7 +180,7 @@ def test_fuzzy_index_candidates_share_an_end_and_a_length() -> None:
     sorted keys, made on demand): checked against every key, odd characters included."""
     import random
 
-    from drugradar.resolve.resolver import FuzzyIndex
+    from drugradar.resolve.fuzzy import FuzzyIndex
 
     rnd = random.Random(4)
     alphabet = "abcz\U0010ffff"

@@ -105,8 +105,8 @@ def test_record_with_its_text_crosses_processes_as_text() -> None:
     equal, and the text (what the store writes and hashes) is the one made there."""
     import pickle
 
-    from drugradar.dictionary.ingest import content_hash, dump_json, text_hash
-    from drugradar.sources.base import Record
+    from drugradar.dictionary.ingest import content_hash
+    from drugradar.sources.base import Record, dump_json, text_hash
 
     data = {"nct_id": "NCT00000001", "phases": ["PHASE2"], "b": {"z": 1, "a": [None, 1.5]}}
     text = dump_json(data)

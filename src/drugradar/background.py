@@ -3,55 +3,41 @@
 A load is two halves of similar cost: decompressing and parsing the source (pure Python and
 lxml/orjson, one core) and storing and linking what was read (the database, the other core).
 ``background(read, *args)`` runs ``read(*args)`` in a child process and yields its items here in
-order, a batch at a time through a bounded queue (memory stays flat whatever the input size).
+order, a batch at a time, the child at most ``depth`` batches ahead (memory stays flat whatever
+the input size).
 
-The child is a daemon started with ``spawn`` (no inherited database connections or threads); if
-this process dies, the child notices at its next ``put`` and exits. An exception in the child is
-re-raised here with its message.
+The child is a fresh interpreter (``python -m drugradar.background``) that imports only the
+reader's module. A ``multiprocessing`` child would first import this program's main module
+again (the CLI, or any script: everything, ~1 s) and the reader's through it, while the loader
+waits for its first study. The child gets the function's name and arguments on its stdin and
+sends pickled batches back over a pipe of its own (its stdout stays free for whatever a library
+prints), written by a thread so that reading goes on meanwhile. If this process dies, the
+child's next write fails and it exits; an exception in the child is raised here with its
+message.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import importlib
 import os
+import pickle
 import queue
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 BATCH = 128
-_DONE = "__drugradar_background_done__"
+_ITEMS, _ERROR, _DONE = "items", "error", "done"
 
 
 class BackgroundError(RuntimeError):
     """The reader failed in the child process; the message is the child's."""
-
-
-def _run(fn: Callable[..., Iterable[Any]], args: tuple[Any, ...], out: Any, parent: int) -> None:
-    def put(item: Any) -> bool:
-        while True:
-            try:
-                out.put(item, timeout=1.0)
-                return True
-            except queue.Full:
-                if os.getppid() != parent:  # the loader is gone: stop quietly, and do not
-                    out.cancel_join_thread()  # wait at exit to flush a pipe nobody reads
-                    return False
-
-    batch: list[Any] = []
-    try:
-        for item in fn(*args):
-            batch.append(item)
-            if len(batch) >= BATCH:
-                if not put(batch):
-                    return
-                batch = []
-        if batch and not put(batch):
-            return
-        put(_DONE)
-    except Exception as exc:  # handed to the parent, which raises it
-        put(BackgroundError(f"{type(exc).__name__}: {exc}"))
 
 
 def background(
@@ -64,44 +50,110 @@ def background(
 
     ``idle``: called instead of waiting when the child has nothing ready yet, to do a little
     other work here (it returns ``False`` when it has none left)."""
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue(maxsize=depth)
-    child = ctx.Process(target=_run, args=(fn, args, out, os.getpid()), daemon=True)
-    child.start()
+    read_end, write_end = os.pipe()
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parent.parent)  # this very drugradar, whatever the path
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
     try:
-        while True:
-            got = _next(out, idle)
-            if got is _EMPTY:
-                if not child.is_alive():
-                    raise BackgroundError(
-                        f"the reader process stopped unexpectedly (exit code {child.exitcode})"
-                    ) from None
-                continue
-            if isinstance(got, BackgroundError):
-                raise got
-            if isinstance(got, str) and got == _DONE:
-                return
-            yield from got
+        child = subprocess.Popen(
+            [sys.executable, "-m", "drugradar.background", str(write_end), str(depth)],
+            stdin=subprocess.PIPE,
+            pass_fds=(write_end,),
+            env=env,
+        )
+    except BaseException:
+        os.close(read_end)
+        raise
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join(timeout=5)
-        out.close()
-
-
-_EMPTY = object()
-
-
-def _next(out: Any, idle: Callable[[], bool] | None) -> Any:
-    """The child's next batch (doing ``idle`` work while there is none), or ``_EMPTY`` after
-    waiting a while for none."""
-    while idle is not None:
-        try:
-            return out.get_nowait()
-        except queue.Empty:
-            if not idle():
-                break
+        os.close(write_end)
+    conn = Connection(read_end, writable=False)
     try:
-        return out.get(timeout=5.0)
-    except queue.Empty:
-        return _EMPTY
+        assert child.stdin is not None
+        try:
+            child.stdin.write(pickle.dumps((fn.__module__, fn.__qualname__, args)))
+            child.stdin.close()
+        except BrokenPipeError:
+            pass  # the child is gone already: said below
+        while True:
+            got = _next(conn, idle)
+            if got is None:
+                continue
+            kind, payload = got
+            if kind == _ITEMS:
+                yield from payload
+            elif kind == _ERROR:
+                raise BackgroundError(payload)
+            else:
+                return
+    except EOFError:
+        code = child.wait(timeout=5)
+        raise BackgroundError(
+            f"the reader process stopped unexpectedly (exit code {code})"
+        ) from None
+    finally:
+        if child.poll() is None:
+            child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        conn.close()
+
+
+def _next(conn: Connection, idle: Callable[[], bool] | None) -> tuple[str, Any] | None:
+    """The child's next message (doing ``idle`` work while there is none), or ``None`` after
+    waiting a while for none; ``EOFError`` when the child has gone without saying it is done."""
+    while idle is not None:
+        if conn.poll(0):
+            break
+        if not idle():
+            break
+    if not conn.poll(5.0):
+        return None
+    message: tuple[str, Any] = pickle.loads(conn.recv_bytes())
+    return message
+
+
+def _child(argv: list[str]) -> None:
+    """The child's side: read the call from stdin, send its items in batches."""
+    conn = Connection(int(argv[1]), readable=False)
+    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=int(argv[2]))
+
+    def send() -> None:
+        while (data := outbox.get()) is not None:
+            try:
+                conn.send_bytes(data)
+            except OSError:  # the loader is gone: stop at once, nobody reads
+                os._exit(0)
+
+    writer = threading.Thread(target=send, daemon=True)
+    writer.start()
+
+    def put(kind: str, payload: Any) -> None:
+        outbox.put(pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL))
+
+    batch: list[Any] = []
+    try:
+        module, name, args = pickle.loads(sys.stdin.buffer.read())
+        sys.stdin.close()
+        fn: Any = importlib.import_module(module)
+        for part in name.split("."):
+            fn = getattr(fn, part)
+        for item in fn(*args):
+            batch.append(item)
+            if len(batch) >= BATCH:
+                put(_ITEMS, batch)
+                batch = []
+        if batch:
+            put(_ITEMS, batch)
+        put(_DONE, None)
+    except Exception as exc:  # handed to the parent, which raises it
+        put(_ERROR, f"{type(exc).__name__}: {exc}")
+    outbox.put(None)
+    writer.join()
+    conn.close()
+
+
+if __name__ == "__main__":
+    _child(sys.argv)

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from drugradar.nogc import no_gc
-from drugradar.sources.base import Record, Rejected, SourceSpec
+from drugradar.sources.base import Record, Rejected, SourceSpec, dump_json, text_hash
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
 from drugradar.store.checkpoint import checkpoints_aside
@@ -51,16 +51,6 @@ class ReleaseReport:
 
 def content_hash(data: Any) -> str:
     return text_hash(dump_json(data))
-
-
-def dump_json(data: Any) -> str:
-    """``data`` as stored: JSON with sorted keys (equal data, equal text)."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def text_hash(text: str) -> str:
-    """The content hash of data stored as ``text`` (``dump_json``)."""
-    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def files_sha256(release: Release) -> str:

@@ -14,8 +14,10 @@ from sqlalchemy import Connection, Engine, func, select, text
 from drugradar.dictionary import atc
 from drugradar.dictionary.build import build
 from drugradar.dictionary.ingest import ReleaseReport, load_release
+from drugradar.resolve import fuzzy
 from drugradar.sources.registry import SPECS, Release, vocab_releases
 from drugradar.store.schema import (
+    DICTIONARY_STAMP,
     atc_ddd,
     disease,
     disease_ancestor,
@@ -37,7 +39,7 @@ from drugradar.track.dictionary import diff as name_events
 from drugradar.track.store import save
 
 BUILT_KEY = "dictionary_built_from_release"
-STAMP_KEY = "dictionary_stamp"  # new at every rebuild: what in-memory name indexes check
+STAMP_KEY = DICTIONARY_STAMP  # new at every rebuild: what in-memory name indexes check
 DICTIONARY_TABLES = (
     drug,
     target,
@@ -237,6 +239,7 @@ def rebuild(engine: Engine) -> dict[str, SyncCounts]:
         conn.execute(meta.insert().values(key=BUILT_KEY, value=str(newest)))
         conn.execute(meta.delete().where(meta.c.key == STAMP_KEY))
         conn.execute(meta.insert().values(key=STAMP_KEY, value=uuid.uuid4().hex))
+        fuzzy.save(conn)  # the resolver's fuzzy index of these names, laid out once
         # bulk changes leave the planner's statistics stale (PostgreSQL then scans whole tables)
         for table in DICTIONARY_TABLES:
             conn.execute(text(f"ANALYZE {table.name}"))

@@ -26,25 +26,23 @@ matches, the answer gives the closest names.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, Engine, select
 
 from drugradar.model import ALIAS_RANK, AliasType
+from drugradar.resolve import fuzzy
+from drugradar.resolve.fuzzy import FUZZY_TYPES, FuzzyIndex
 from drugradar.resolve.normalize import clean_display, norm_key, split_source_tag
 from drugradar.resolve.salts import strip_salt
 from drugradar.store.schema import drug, synonym
 
-FUZZY_TYPES = ("official", "inn", "common", "brand", "salt")
 TRIAL_SOURCE = "ctgov"  # names of drugs first seen in a trial
 MEMO_LIMIT = 200_000  # names a bulk resolver remembers
-FUZZY_MIN_LEN, FUZZY_MAX_LEN = 4, 60  # name keys the fuzzy index holds
 EXACT, SALT, PARTIAL, COMBINATION, FUZZY = "exact", "salt", "partial", "combination", "fuzzy"
 PREFIX_TYPES = {"official", "inn", "brand", "common", "salt"}
 _COMBO_SPLIT = re.compile(r"\s*(?:;|\+|/|,?\s+and\s+|\s+with\s+|\s+w/\s*|,)\s*", re.IGNORECASE)
@@ -110,77 +108,6 @@ class _Alias:
     form: str | None
     combination: bool
     preferred_name: str
-
-
-def _after(prefix: str) -> str | None:
-    """The first string after every string that starts with ``prefix`` (``None``: none is)."""
-    while prefix and ord(prefix[-1]) == 0x10FFFF:
-        prefix = prefix[:-1]
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else None
-
-
-class FuzzyIndex:
-    """Normalized name keys in blocks, so that a query is compared with few candidates.
-
-    Narrow blocks are (first two letters, length) and (last two letters, length): a typo leaves
-    one of the two ends intact. Wide blocks use one letter, for single queries where finding the
-    closest names matters more than speed. The keys are kept sorted, so a first-letters block is
-    a slice found by bisection, made the first time a query needs it: building only the
-    last-letters blocks halves the cost of an index built for every load.
-    """
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        self.keys = sorted(keys)  # in order already (from the database): a linear check
-        self.blocks: dict[tuple[str, str, int], list[str]] = defaultdict(list)
-        for k in self.keys:
-            self.blocks[("$", k[-2:], len(k))].append(k)
-        self._heads: dict[str, dict[int, list[str]]] = {}
-        self._wide = False
-
-    def _head(self, chars: str, size: int) -> Sequence[str]:
-        """The keys of ``size`` characters that start with the two ``chars``, in order."""
-        by_size = self._heads.get(chars)
-        if by_size is None:
-            by_size = self._heads[chars] = defaultdict(list)
-            if len(chars) == 2:
-                lo = bisect_left(self.keys, chars)
-                end = _after(chars)
-                hi = bisect_left(self.keys, end, lo) if end is not None else len(self.keys)
-                for k in self.keys[lo:hi]:
-                    by_size[len(k)].append(k)
-        return by_size.get(size, ())
-
-    def _widen(self) -> None:
-        """The one-letter blocks, built the first time a wide search needs them."""
-        for k in self.keys:
-            n = len(k)
-            self.blocks[("^1", k[:1], n)].append(k)
-            self.blocks[("$1", k[-1:], n)].append(k)
-        self._wide = True
-
-    def candidates(self, key: str, slack: int, wide: bool = False) -> list[str]:
-        if wide and not self._wide:
-            self._widen()
-        out: list[str] = []
-        for size in range(max(1, len(key) - slack), len(key) + slack + 1):
-            if wide:
-                out += self.blocks.get(("^1", key[:1], size), ())
-                out += self.blocks.get(("$1", key[-1:], size), ())
-            else:
-                out += self._head(key[:2], size)
-                out += self.blocks.get(("$", key[-2:], size), ())
-        return out
-
-    def search(
-        self, key: str, cutoff: float, limit: int, *, wide: bool = False
-    ) -> list[tuple[str, float]]:
-        slack = max(2, len(key) // 5) if not wide else max(3, len(key) // 3)
-        cands = self.candidates(key, slack, wide)
-        found = process.extract(key, cands, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit * 2)
-        best: dict[str, float] = {}
-        for k, score, _ in found:  # a key can sit in both end blocks
-            best[k] = max(best.get(k, 0.0), float(score))
-        return sorted(best.items(), key=lambda kv: -kv[1])[:limit]
 
 
 class Resolver:
@@ -428,44 +355,10 @@ class Resolver:
         return min(score, 90.0) if a.combination else score
 
     def fuzzy_index(self) -> FuzzyIndex:
-        """Built once per resolver: every name key (not codes), read with the driver's own
-        cursor — half a million short strings, where row objects would cost seconds. SQLite
-        reads them distinct and in order from the (norm_key, alias_type) index alone, joined
-        into one text (a key holds only letters and digits, so a newline parts them): one
-        string to split instead of a row each. Elsewhere Python makes them a set."""
+        """Built once per resolver (``resolve.fuzzy``: stored with the dictionary)."""
         if self._fuzzy is None:
-            s = synonym.c
-            where = (s.alias_type.in_(FUZZY_TYPES),)  # lengths kept in Python: SQLite would
-            # count the characters of every row, a quarter of the read
             with self._reading() as conn:
-                joined = conn.dialect.name == "sqlite"
-                stmt = (
-                    select(s.norm_key).where(*where).distinct().order_by(s.norm_key)
-                    if joined
-                    else select(s.norm_key).where(*where)  # a set in Python: 4x faster here
-                )
-                compiled = stmt.compile(
-                    dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-                )
-                params = compiled.construct_params()
-                sql = str(compiled)
-                if joined:
-                    sql = f"SELECT group_concat(norm_key, char(10)) FROM ({sql})"
-                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    if compiled.positiontup:
-                        cur.execute(sql, [params[k] for k in compiled.positiontup])
-                    else:
-                        cur.execute(sql, params)
-                    rows = cur.fetchall()
-                finally:
-                    cur.close()
-            if joined:
-                text = rows[0][0] if rows else None
-                keys = text.split("\n") if text else []
-            else:
-                keys = list({r[0] for r in rows})
-            self._fuzzy = FuzzyIndex(k for k in keys if FUZZY_MIN_LEN <= len(k) <= FUZZY_MAX_LEN)
+                self._fuzzy = fuzzy.load(conn)
         return self._fuzzy
 
     def _fuzzy_step(self, pending: list[tuple[Resolution, str]]) -> None:

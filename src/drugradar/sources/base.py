@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +21,16 @@ from typing import Any
 import orjson
 
 JSONDict = dict[str, Any]
+
+
+def dump_json(data: Any) -> str:
+    """``data`` as stored: JSON with sorted keys (equal data, equal text)."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def text_hash(text: str) -> str:
+    """The content hash of data stored as ``text`` (``dump_json``)."""
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

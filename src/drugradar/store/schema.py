@@ -225,11 +225,24 @@ atc_ddd = Table(
     *provenance_columns(),
 )
 
+DICTIONARY_STAMP = "dictionary_stamp"  # meta key: new at every dictionary rebuild
+
 meta = Table(
     "meta",
     metadata,
     Column("key", String(60), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+resolver_index = Table(  # the fuzzy index's keys laid out, kept with the dictionary
+    "resolver_index",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("stamp", String(60), nullable=False),  # meta's dictionary_stamp when built
+    Column("max_synonym_id", Integer, nullable=False),
+    Column("by_head", LargeBinary, nullable=False),  # keys by first letters (UTF-8 lines)
+    Column("by_tail", LargeBinary, nullable=False),  # the keys by last letters
+    Column("built_at", DateTime, nullable=False),
 )
 
 # -- diseases (MeSH), with the hierarchy as a closure table: "melanoma" covers its children ------

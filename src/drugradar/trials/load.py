@@ -20,21 +20,18 @@ from drugradar.devstatus import build as devstatus
 from drugradar.dictionary import trial_codes
 from drugradar.dictionary.ingest import (
     ReleaseReport,
-    dump_json,
     label_sha256,
     load_release,
     mark_done,
-    text_hash,
 )
 from drugradar.model.trial import (
     Intervention,
-    Trial,
 )
 from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources import ctgov_v2
-from drugradar.sources.base import Parsed, Record, Rejected, SourceSpec
+from drugradar.sources.base import Parsed, Record, SourceSpec
 from drugradar.sources.ctgov_v2 import NotGrouped
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
@@ -59,6 +56,7 @@ from drugradar.track import observe
 from drugradar.track.devstatus import News
 from drugradar.trials import regimens
 from drugradar.trials.prefetch import Made, Prefetch
+from drugradar.trials.read import read_records
 from drugradar.trials.roles import MAYBE_DRUG_TYPES
 from drugradar.trials.rows import DRUG_ROLES, SOURCE, TrialRows, rows_of, trial_from_dict
 
@@ -118,57 +116,6 @@ def _input_bytes(paths: Sequence[Path]) -> int:
             return BACKGROUND_BYTES  # a folder of studies: worth it, no need to walk it twice
         total += p.stat().st_size if p.exists() else 0
     return total
-
-
-def _studies(
-    fmt: str,
-    paths: list[Path],
-    as_of: date | None,
-    days: Sequence[date] | None,
-    skip: frozenset[date],
-    until: date | None,
-    grouped: bool = False,
-) -> Iterator[cg.StudyDoc | Rejected | NotGrouped]:
-    from drugradar.sources import ctgov_tsv, ctgov_xml
-
-    if fmt == "v2-json" and days is not None:
-        return ctgov_v2.read_series(paths, days)
-    if fmt == "v2-json":
-        return ctgov_v2.read(paths, as_of, grouped=grouped)
-    if fmt == "xml":
-        return ctgov_xml.read(paths)
-    return ctgov_tsv.read(paths, skip, until)
-
-
-def read_records(
-    fmt: str,
-    paths: list[Path],
-    as_of: date | None,
-    days: Sequence[date] | None = None,
-    skip: frozenset[date] = frozenset(),
-    until: date | None = None,
-    grouped: bool = False,
-) -> Iterator[Parsed | NotGrouped]:
-    """The studies a reader finds, as storable records made where they are read (the background
-    process, for big inputs): plain data crosses between processes several times cheaper than
-    Trial objects, and the content hash the store compares is computed there as well. A version
-    that several days of a series share is converted once."""
-    made: dict[int, tuple[Trial, dict[str, Any], str, str]] = {}  # a series' shared versions
-    series = days is not None or fmt == "tsv"  # readers that hand out one Trial several times
-    for doc in _studies(fmt, paths, as_of, days, skip, until, grouped):
-        if isinstance(doc, Rejected | NotGrouped):
-            yield doc
-            continue
-        memo = made.get(id(doc.trial))
-        if memo is None or memo[0] is not doc.trial:
-            data = doc.trial.to_dict()
-            text = dump_json(data)
-            memo = (doc.trial, data, text, text_hash(text))
-            if series:  # holding the trial keeps its id from being reused
-                made[id(doc.trial)] = memo
-        yield Record(
-            doc.trial.nct_id, memo[1], raw=doc.raw, as_of=doc.as_of, digest=memo[3], text=memo[2]
-        )
 
 
 def _docs(
