@@ -116,3 +116,19 @@ def test_record_with_its_text_crosses_processes_as_text() -> None:
     assert back.digest == content_hash(data)  # the same hash as from the data itself
     plain = Record("NCT00000001", data)
     assert pickle.loads(pickle.dumps(plain)) == plain
+    packed = Record("NCT00000001", data, text=text, raw_packed=b"x\x01")
+    assert pickle.loads(pickle.dumps(packed)).raw_packed == b"x\x01"
+
+
+def test_long_raw_text_is_stored_packed_and_comes_back_whole() -> None:
+    from drugradar.sources.base import PACK_OVER, Record, pack_raw, stored_raw, unpack_raw
+
+    short = Record("a", {}, raw="x" * PACK_OVER)
+    assert stored_raw(short) == ("x" * PACK_OVER, None)
+    text = "<clinical_study>\r\n  <brief_title>Étude ☃</brief_title>\r\n" * 200
+    raw, packed = stored_raw(Record("b", {}, raw=text))
+    assert raw is None and packed is not None and len(packed) * 8 < len(text.encode())
+    assert unpack_raw(raw, packed) == text
+    given = pack_raw("y" * 10)  # packed by the reader already: stored as it is
+    assert stored_raw(Record("c", {}, raw_packed=given)) == (None, given)
+    assert unpack_raw("as text", None) == "as text" and unpack_raw(None, None) is None

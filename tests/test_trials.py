@@ -14,6 +14,7 @@ from drugradar.model.trial import ArmGroup, Intervention, Trial
 from drugradar.resolve.orgs import org_key
 from drugradar.store.schema import (
     record_change,
+    source_record,
     trial,
     trial_condition,
     trial_drug,
@@ -118,6 +119,27 @@ def test_snapshots_in_order_record_changes_and_older_ones_are_ignored(loaded: En
             for r in c.execute(select(record_change).where(record_change.c.source == "ctgov"))
         }
     assert {"sites", "last_update_posted"} & fields and "nct_id" not in fields
+
+
+def test_stored_raw_is_each_document_as_the_file_wrote_it(loaded: Engine) -> None:
+    """The raw record kept for provenance comes back exactly as written (CRLF and all); the
+    reader packs it, several times smaller than the text."""
+    from drugradar.sources.base import unpack_raw
+
+    from .test_ctgov_xml import TVEC_2018
+
+    load_ctgov(loaded, [TVEC_2018])
+    src = source_record.c
+    with loaded.connect() as c:
+        rows = c.execute(
+            select(src.record_id, src.raw, src.raw_packed).where(src.source == "ctgov")
+        ).all()
+    files = {p.stem: p.read_bytes().decode() for p in TVEC_2018.glob("*.xml")}
+    assert len(rows) == len(files) > 10 and {r.record_id for r in rows} == set(files)
+    for r in rows:
+        assert unpack_raw(r.raw, r.raw_packed) == files[r.record_id], r.record_id
+        assert r.raw is None and len(r.raw_packed) * 2 < len(files[r.record_id])
+    assert sum(len(r.raw_packed) for r in rows) * 3 < sum(len(t) for t in files.values())
 
 
 def test_parent_companies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from drugradar.nogc import no_gc
-from drugradar.sources.base import Record, Rejected, SourceSpec, dump_json, text_hash
+from drugradar.sources.base import Record, Rejected, SourceSpec, dump_json, stored_raw, text_hash
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
 from drugradar.store.checkpoint import checkpoints_aside
@@ -255,11 +255,11 @@ def _store(
     seen: set[str] = set()
     tracked = observe.tracked(spec.name)
     added_data: list[tuple[str, dict[str, Any], date]] = []  # for the change rules
-    added: list[dict[str, Any]] = []
-    added_records: list[Record] = []  # the records of ``added``, for ``SourceSpec.stored``
+    added: list[str] = []  # ids: the rows themselves go once written (a whole registry's raw
+    pending: list[dict[str, Any]] = []  # text would not fit in memory)
+    pending_records: list[Record] = []  # the records of ``pending``, for ``SourceSpec.stored``
     changed: list[tuple[Record, str]] = []
     returned: set[str] = set()
-    flushed = 0
     for item in spec.parse(release.paths):
         if isinstance(item, Rejected):
             report.quarantined.append(item)
@@ -289,13 +289,16 @@ def _store(
         if old is None:
             if tracked:
                 added_data.append((item.record_id, item.data, when))
-            added.append(
+            raw, packed = stored_raw(item)
+            added.append(item.record_id)
+            pending.append(
                 {
                     "source": spec.name,
                     "record_id": item.record_id,
                     "content_hash": h,
                     "data": item.text or dump_json(item.data),
-                    "raw": item.raw,
+                    "raw": raw,
+                    "raw_packed": packed,
                     "source_date": when,
                     "licence": spec.licence,
                     "first_release_id": release_id,
@@ -304,15 +307,15 @@ def _store(
                 }
             )
             if spec.stored is not None:
-                added_records.append(item)
-            if len(added) - flushed >= FLUSH_ROWS:  # written while the reader reads on
-                _flush(conn, spec, added[flushed:], added_records[flushed:])
-                flushed = len(added)
+                pending_records.append(item)
+            if len(pending) >= FLUSH_ROWS:  # written while the reader reads on
+                _flush(conn, spec, pending, pending_records)
+                pending, pending_records = [], []
         elif old[0] != h or old[1]:
             changed.append((item, h))
             if old[1]:  # it had left the source's snapshot and is back
                 returned.add(item.record_id)
-    _flush(conn, spec, added[flushed:], added_records[flushed:])
+    _flush(conn, spec, pending, pending_records)
     report.n_added = len(added)
     first_release = not existing
     changes: list[dict[str, Any]] = []
@@ -321,13 +324,13 @@ def _store(
             {
                 "release_id": release_id,
                 "source": spec.name,
-                "record_id": r["record_id"],
+                "record_id": rid,
                 "change": "added",
                 "field": None,
                 "old_value": None,
                 "new_value": None,
             }
-            for r in added
+            for rid in added
         ]
     old_data_all: dict[str, Any] = {}
     for cbatch in chunks(changed):
@@ -361,6 +364,7 @@ def _store(
                 content_hash=bindparam("h"),
                 data=bindparam("d"),
                 raw=bindparam("r"),
+                raw_packed=bindparam("rp"),
                 source_date=bindparam("sd"),
                 changed_release_id=release_id,
                 removed=False,
@@ -370,14 +374,16 @@ def _store(
                     "rid": rec.record_id,
                     "h": h,
                     "d": rec.text or dump_json(rec.data),
-                    "r": rec.raw,
+                    "r": raw,
+                    "rp": packed,
                     "sd": rec.as_of or release.release_date,
                 }
                 for rec, h in cbatch
+                for raw, packed in [stored_raw(rec)]
             ],
         )
     report.n_changed = len(changed)
-    report.touched = [r["record_id"] for r in added] + [rec.record_id for rec, _ in changed]
+    report.touched = added + [rec.record_id for rec, _ in changed]
     gone = [
         rid
         for rid, (_, removed, _) in existing.items()

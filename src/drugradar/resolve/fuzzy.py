@@ -58,7 +58,17 @@ class FuzzyIndex:
         """``laid_out``: the keys in head and in tail order, as ``layout`` gives them."""
         self.by_head, self.by_tail = laid_out if laid_out is not None else layout(keys)
         self.blocks: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+        self._runs: dict[tuple[int, str, int], list[str]] = {}
         self._wide = False
+
+    def _run(self, end: int, at: str, size: int) -> list[str]:
+        """A narrow block (``end`` 0: first letters, 1: last), kept once found: the queries of
+        a load share their ends, and a bisection with a key costs a Python call per step."""
+        found = self._runs.get((end, at, size))
+        if found is None:
+            keys, block = (self.by_head, _head) if end == 0 else (self.by_tail, _tail)
+            found = self._runs[(end, at, size)] = _block(keys, block, at, size)
+        return found
 
     @property
     def keys(self) -> list[str]:
@@ -82,8 +92,8 @@ class FuzzyIndex:
                 out += self.blocks.get(("^1", key[:1], size), ())
                 out += self.blocks.get(("$1", key[-1:], size), ())
             else:
-                out += _block(self.by_head, _head, key[:2], size)
-                out += _block(self.by_tail, _tail, key[-2:], size)
+                out += self._run(0, key[:2], size)
+                out += self._run(1, key[-2:], size)
         return out
 
     def search(

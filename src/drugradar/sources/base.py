@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -43,19 +44,48 @@ class Record:
     as_of: date | None = None  # the record's own date, when it differs from the release's
     digest: str | None = None  # its content hash, when the reader computed it already
     text: str | None = None  # ``data`` as stored (sorted-key JSON), when the reader made it
+    raw_packed: bytes | None = None  # ``raw`` packed (``pack_raw``) by the reader, instead
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Sent to another process as its JSON text when it has one: several times cheaper to
         pickle than the nested dicts, and parsed back as fast."""
+        rest = (self.raw, self.as_of, self.digest)
         if self.text is None:
-            return (Record, (self.record_id, self.data, self.raw, self.as_of, self.digest))
-        return (_from_text, (self.record_id, self.text, self.raw, self.as_of, self.digest))
+            return (Record, (self.record_id, self.data, *rest, None, self.raw_packed))
+        return (_from_text, (self.record_id, self.text, *rest, self.raw_packed))
 
 
 def _from_text(
-    record_id: str, text: str, raw: str | None, as_of: date | None, digest: str | None
+    record_id: str,
+    text: str,
+    raw: str | None,
+    as_of: date | None,
+    digest: str | None,
+    raw_packed: bytes | None = None,
 ) -> Record:
-    return Record(record_id, orjson.loads(text), raw, as_of, digest, text)
+    return Record(record_id, orjson.loads(text), raw, as_of, digest, text, raw_packed)
+
+
+PACK_OVER = 2000  # characters of raw text beyond which it is stored packed
+
+
+def pack_raw(text: str) -> bytes:
+    """A record's raw text as stored when long: zlib (fast level; XML and JSON shrink ~8x)."""
+    return zlib.compress(text.encode(), 1)
+
+
+def unpack_raw(raw: str | None, packed: bytes | None) -> str | None:
+    """The raw text of a stored record, from its ``raw`` and ``raw_packed`` columns."""
+    return zlib.decompress(packed).decode() if packed is not None else raw
+
+
+def stored_raw(record: Record) -> tuple[str | None, bytes | None]:
+    """The ``raw`` and ``raw_packed`` columns to store for ``record``."""
+    if record.raw_packed is not None:
+        return None, record.raw_packed
+    if record.raw is not None and len(record.raw) > PACK_OVER:
+        return None, pack_raw(record.raw)
+    return record.raw, None
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,7 @@ source_record = Table(
     Column("content_hash", String(40), nullable=False),
     Column("data", Text, nullable=False),  # JSON of the parsed record
     Column("raw", Text),  # the record as the source wrote it, where it is not the data itself
+    Column("raw_packed", LargeBinary),  # instead of ``raw`` when long (sources.base.pack_raw)
     Column("source_date", Date),
     Column("licence", String(60), nullable=False),
     Column("first_release_id", Integer, ForeignKey("source_release.id"), nullable=False),

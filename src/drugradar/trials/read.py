@@ -15,7 +15,15 @@ from typing import Any
 from drugradar.model.trial import Trial
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources import ctgov_v2
-from drugradar.sources.base import Parsed, Record, Rejected, dump_json, text_hash
+from drugradar.sources.base import (
+    PACK_OVER,
+    Parsed,
+    Record,
+    Rejected,
+    dump_json,
+    pack_raw,
+    text_hash,
+)
 from drugradar.sources.ctgov_v2 import NotGrouped
 
 
@@ -54,6 +62,7 @@ def read_records(
     that several days of a series share is converted once."""
     made: dict[int, tuple[Trial, dict[str, Any], str, str]] = {}  # a series' shared versions
     series = days is not None or fmt == "tsv"  # readers that hand out one Trial several times
+    packs: dict[str, bytes] = {}  # a series' raw texts, packed once
     for doc in _studies(fmt, paths, as_of, days, skip, until, grouped):
         if isinstance(doc, Rejected | NotGrouped):
             yield doc
@@ -65,6 +74,21 @@ def read_records(
             memo = (doc.trial, data, text, text_hash(text))
             if series:  # holding the trial keeps its id from being reused
                 made[id(doc.trial)] = memo
+        raw: str | None = doc.raw
+        packed: bytes | None = None
+        if raw is not None and len(raw) > PACK_OVER:  # packed here, not by the loader
+            packed = packs.get(raw) if series else None
+            if packed is None:
+                packed = pack_raw(raw)
+                if series:
+                    packs[raw] = packed
+            raw = None
         yield Record(
-            doc.trial.nct_id, memo[1], raw=doc.raw, as_of=doc.as_of, digest=memo[3], text=memo[2]
+            doc.trial.nct_id,
+            memo[1],
+            raw=raw,
+            as_of=doc.as_of,
+            digest=memo[3],
+            text=memo[2],
+            raw_packed=packed,
         )
