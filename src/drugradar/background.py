@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+W = TypeVar("W")
 
 BATCH = 128
 _ITEMS, _ERROR, _DONE = "items", "error", "done"
@@ -45,11 +46,14 @@ def background(
     *args: Any,
     depth: int = 16,
     idle: Callable[[], bool] | None = None,
-) -> Iterator[T]:
+    waiting: W | None = None,
+) -> Iterator[T | W]:
     """Yield ``fn(*args)``'s items, computed in a child process (``fn`` must be importable).
 
     ``idle``: called instead of waiting when the child has nothing ready yet, to do a little
-    other work here (it returns ``False`` when it has none left)."""
+    other work here (it returns ``False`` when it has none left). ``waiting``: yielded then,
+    once ``idle`` has no work left, so that the caller may do some of its own (once per wait:
+    the next item is then waited for)."""
     read_end, write_end = os.pipe()
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parent.parent)  # this very drugradar, whatever the path
@@ -74,10 +78,16 @@ def background(
             child.stdin.close()
         except BrokenPipeError:
             pass  # the child is gone already: said below
+        said = False  # ``waiting`` yielded since the last batch
         while True:
-            got = _next(conn, idle)
+            got = _next(conn, idle, waiting is not None and not said)
             if got is None:
                 continue
+            if got is _WAITING and waiting is not None:
+                said = True
+                yield waiting
+                continue
+            said = False
             kind, payload = got
             if kind == _ITEMS:
                 yield from payload
@@ -101,14 +111,22 @@ def background(
         conn.close()
 
 
-def _next(conn: Connection, idle: Callable[[], bool] | None) -> tuple[str, Any] | None:
-    """The child's next message (doing ``idle`` work while there is none), or ``None`` after
-    waiting a while for none; ``EOFError`` when the child has gone without saying it is done."""
+_WAITING = ("waiting", None)
+
+
+def _next(
+    conn: Connection, idle: Callable[[], bool] | None, say: bool = False
+) -> tuple[str, Any] | None:
+    """The child's next message (doing ``idle`` work while there is none), ``_WAITING`` when
+    ``say`` and none is ready once the idle work is done, or ``None`` after waiting a while for
+    none; ``EOFError`` when the child has gone without saying it is done."""
     while idle is not None:
         if conn.poll(0):
             break
         if not idle():
             break
+    if say and not conn.poll(0):
+        return _WAITING
     if not conn.poll(5.0):
         return None
     message: tuple[str, Any] = pickle.loads(conn.recv_bytes())

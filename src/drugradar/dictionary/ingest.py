@@ -18,7 +18,15 @@ import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from drugradar.nogc import no_gc
-from drugradar.sources.base import Record, Rejected, SourceSpec, dump_json, stored_raw, text_hash
+from drugradar.sources.base import (
+    Record,
+    Rejected,
+    SourceSpec,
+    Waiting,
+    dump_json,
+    stored_raw,
+    text_hash,
+)
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
 from drugradar.store.checkpoint import checkpoints_aside
@@ -27,6 +35,7 @@ from drugradar.store.sync import chunks
 from drugradar.track import observe
 
 FLUSH_ROWS = 500  # new records are written in groups of this many, as they come
+WAITING_ROWS = 50  # or as many as this, when the reader has nothing ready (``Waiting``)
 
 
 @dataclass(slots=True)
@@ -261,6 +270,11 @@ def _store(
     changed: list[tuple[Record, str]] = []
     returned: set[str] = set()
     for item in spec.parse(release.paths):
+        if isinstance(item, Waiting):
+            if len(pending) >= WAITING_ROWS:  # the store would wait: it writes meanwhile
+                _flush(conn, spec, pending, pending_records)
+                pending, pending_records = [], []
+            continue
         if isinstance(item, Rejected):
             report.quarantined.append(item)
             continue

@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import io
 import re
-import zlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import zstandard
 
 JSONDict = dict[str, Any]
 
@@ -67,16 +68,22 @@ def _from_text(
 
 
 PACK_OVER = 2000  # characters of raw text beyond which it is stored packed
+_packers = threading.local()  # a compressor per thread (one is not to be shared)
 
 
 def pack_raw(text: str) -> bytes:
-    """A record's raw text as stored when long: zlib (fast level; XML and JSON shrink ~8x)."""
-    return zlib.compress(text.encode(), 1)
+    """A record's raw text as stored when long: zstd at a fast level (a study's XML or JSON
+    shrinks ~5x, at ~400 MB/s: three times zlib's fastest)."""
+    packer = getattr(_packers, "zstd", None)
+    if packer is None:
+        packer = _packers.zstd = zstandard.ZstdCompressor(level=1)
+    packed: bytes = packer.compress(text.encode())
+    return packed
 
 
 def unpack_raw(raw: str | None, packed: bytes | None) -> str | None:
     """The raw text of a stored record, from its ``raw`` and ``raw_packed`` columns."""
-    return zlib.decompress(packed).decode() if packed is not None else raw
+    return zstandard.decompress(bytes(packed)).decode() if packed is not None else raw
 
 
 def stored_raw(record: Record) -> tuple[str | None, bytes | None]:
@@ -104,13 +111,22 @@ Parsed = Record | Rejected
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """Yielded by a parser whose reader (another process) has nothing ready yet: the store
+    writes the records it holds meanwhile, instead of after the next ones (``ingest``)."""
+
+
+WAITING = Waiting()
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSpec:
     """A source the dictionary loads: its name, licence, the files of one release, its parser."""
 
     name: str
     licence: str
     title: str
-    parse: Callable[[Sequence[Path]], Iterator[Parsed]]
+    parse: Callable[[Sequence[Path]], Iterator[Parsed | Waiting]]
     snapshot: bool = True  # a release holds all records: those missing from it were removed
     # Called in the store's transaction with each group of new records as it is written (their
     # ``source_record`` rows, and the records themselves, in the same order): a loader builds

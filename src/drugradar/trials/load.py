@@ -31,7 +31,7 @@ from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources import ctgov_v2
-from drugradar.sources.base import Parsed, Record, SourceSpec
+from drugradar.sources.base import WAITING, Parsed, Record, SourceSpec, Waiting
 from drugradar.sources.ctgov_v2 import NotGrouped
 from drugradar.sources.registry import Release
 from drugradar.store.bulk import insert_rows
@@ -118,6 +118,9 @@ def _input_bytes(paths: Sequence[Path]) -> int:
     return total
 
 
+Doc = Parsed | NotGrouped | Waiting  # what a trial reader hands the loader
+
+
 def _docs(
     fmt: str,
     paths: Sequence[Path],
@@ -127,10 +130,10 @@ def _docs(
     until: date | None = None,
     idle: Callable[[], bool] | None = None,
     grouped: bool = False,
-) -> Iterator[Parsed | NotGrouped]:
+) -> Iterator[Doc]:
     args = (fmt, list(paths), as_of, days, skip, until, grouped)
     if days is not None or _input_bytes(paths) >= BACKGROUND_BYTES:
-        yield from background(read_records, *args, idle=idle)
+        yield from background(read_records, *args, idle=idle, waiting=WAITING)
     else:
         yield from read_records(*args)
 
@@ -140,12 +143,12 @@ class StudiesNotGrouped(Exception):
 
 
 def _spec(
-    docs: Iterable[Parsed | NotGrouped],
+    docs: Iterable[Doc],
     as_of: date | None,
     tap: Callable[[Record], None] | None = None,
     stored: Callable[[Connection, list[dict[str, Any]], list[Record]], None] | None = None,
 ) -> SourceSpec:
-    def parse(_: Sequence[Path]) -> Iterator[Parsed]:
+    def parse(_: Sequence[Path]) -> Iterator[Parsed | Waiting]:
         for doc in docs:
             if isinstance(doc, NotGrouped):
                 raise StudiesNotGrouped(
@@ -161,13 +164,13 @@ def _spec(
     return SourceSpec(SOURCE, cg.LICENCE, "ClinicalTrials.gov", parse, False, stored)
 
 
-def _by_day(
-    docs: Iterable[Parsed | NotGrouped],
-) -> Iterator[tuple[date | None, list[Parsed | NotGrouped]]]:
+def _by_day(docs: Iterable[Doc]) -> Iterator[tuple[date | None, list[Doc]]]:
     """Consecutive documents of one as-of date (a daily file of a series) as one group."""
     day: date | None = None
-    group: list[Parsed | NotGrouped] = []
+    group: list[Doc] = []
     for doc in docs:
+        if isinstance(doc, Waiting):
+            continue  # a day is stored whole, once read: no waiting in it
         if isinstance(doc, Record):
             if group and doc.as_of != day:
                 yield day, group
@@ -239,7 +242,7 @@ def _load(
     out = TrialLoadReport(ReleaseReport(SOURCE, names, as_of or today, "skipped"), fmt)
     resolver = Resolver(engine, trial_born=False, bulk=True)
     prefetch = Prefetch(resolver)
-    groups: Iterable[tuple[date | None, Iterable[Parsed | NotGrouped]]]
+    groups: Iterable[tuple[date | None, Iterable[Doc]]]
     if fmt == "tsv" or (fmt == "v2-json" and replay):
         skip = frozenset() if force else _done_days(engine, names, paths)
         for done in sorted(d for d in skip if until is None or d <= until):

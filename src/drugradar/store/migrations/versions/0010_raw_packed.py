@@ -1,5 +1,5 @@
-"""source_record.raw_packed: a long raw record (a study's XML or JSON) stored compressed,
-~8x smaller than as text, instead of in ``raw``
+"""source_record.raw_packed: a long raw record (a study's XML or JSON) stored compressed (zstd),
+~5x smaller than as text, instead of in ``raw``
 
 Revision ID: 0010
 Revises: 0009
