@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
 
 from .test_ctgov_v2 import SAMPLE
 
@@ -55,3 +57,26 @@ def test_background_reader_yields_in_order_works_while_idle_and_leaves_no_proces
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["36", "True", "True", "[]"], out.stdout
+
+
+def slow_numbers(n: int, pause: float) -> Iterator[int]:
+    """A reader that takes its time (run in the child process by the test below)."""
+    for i in range(n):
+        time.sleep(pause)
+        yield i
+
+
+def test_waiting_is_said_once_the_idle_work_is_done_then_the_items_come() -> None:
+    """With ``waiting``, a caller whose idle work is done hears once that nothing is ready (to do
+    work of its own), then gets the items as they come; without, only the items."""
+    from drugradar.background import background
+
+    idle: list[int] = []
+
+    def step() -> bool:
+        idle.append(1)
+        return len(idle) < 3
+
+    got = list(background(slow_numbers, 3, 0.3, idle=step, waiting="W"))
+    assert got == ["W", 0, 1, 2] and len(idle) >= 3
+    assert list(background(slow_numbers, 2, 0.1, idle=lambda: False)) == [0, 1]

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from drugradar.dictionary import load_vocab
 from drugradar.dictionary.ingest import load_release
 from drugradar.sources import unii
-from drugradar.sources.base import Parsed, SourceSpec
+from drugradar.sources.base import Parsed, SourceSpec, Waiting
 from drugradar.sources.registry import Release, vocab_releases
 from drugradar.store.schema import (
     drug,
@@ -179,3 +179,37 @@ def test_a_load_killed_halfway_leaves_nothing_and_resumes(engine: Engine) -> Non
     assert count(engine, source_record) == report.n_records
     assert count(engine, source_release) == 1  # the failed attempt became the done release
     assert load_release(engine, release).status == "skipped"
+
+
+def test_records_held_are_written_while_the_reader_has_nothing_ready(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``Waiting`` from the parser (its reader process has nothing ready) makes the store write
+    the new records it holds, when they are enough to be worth a group; the rest wait for the
+    next group or the end. Every record is stored once."""
+    from drugradar.dictionary import ingest
+    from drugradar.sources.base import WAITING, Record
+
+    release = next(r for r in vocab_releases(FIXTURE_VOCAB) if r.spec.name == "unii")
+    records = [r for r in unii.parse(release.paths) if isinstance(r, Record)][:75]
+    assert len(records) == 75
+    monkeypatch.setattr(ingest, "WAITING_ROWS", 20)
+    groups: list[list[str]] = []
+
+    def parse(_: Sequence[Path]) -> Iterator[Parsed | Waiting]:
+        yield WAITING  # nothing held yet: nothing written
+        yield from records[:30]
+        yield WAITING  # 30 held: written
+        yield from records[30:40]
+        yield WAITING  # 10 held: too few, kept
+        yield from records[40:]
+
+    def stored(_: object, rows: list[dict[str, object]], recs: list[Record]) -> None:
+        assert [r["record_id"] for r in rows] == [r.record_id for r in recs]
+        groups.append([r.record_id for r in recs])
+
+    spec = SourceSpec(unii.SPEC.name, unii.SPEC.licence, unii.SPEC.title, parse, stored=stored)
+    report = load_release(engine, Release(spec, release.label, release.paths, release.release_date))
+    assert [len(g) for g in groups] == [30, 45]
+    assert [rid for g in groups for rid in g] == [r.record_id for r in records]
+    assert report.n_added == 75 and count(engine, source_record) == 75
