@@ -25,22 +25,27 @@ FUZZY_MIN_LEN, FUZZY_MAX_LEN = 4, 60  # name keys the fuzzy index holds
 INDEX_NAME = "fuzzy_keys"
 
 
-def _head(key: str) -> tuple[str, int]:
-    return key[:2], len(key)
+def _label(end: str, size: int) -> str:
+    """A narrow block's label: its two end letters, then its length as one character (a string
+    compares faster than a tuple; keys have 2+ letters, so the length always comes third)."""
+    return end + chr(size + 48)
 
 
-def _tail(key: str) -> tuple[str, int]:
-    return key[-2:], len(key)
+def _head(key: str) -> str:
+    return _label(key[:2], len(key))
 
 
-def _block(
-    keys: list[str], block: Callable[[str], tuple[str, int]], at: str, size: int
-) -> list[str]:
+def _tail(key: str) -> str:
+    return _label(key[-2:], len(key))
+
+
+def _block(keys: list[str], block: Callable[[str], str], at: str, size: int) -> list[str]:
     """The keys, laid out by ``block``, whose end is ``at`` and length ``size``: one run."""
     if len(at) != 2:
         return []
-    lo = bisect_left(keys, (at, size), key=block)
-    return keys[lo : bisect_right(keys, (at, size), lo, key=block)]
+    label = _label(at, size)
+    lo = bisect_left(keys, label, key=block)
+    return keys[lo : bisect_right(keys, label, lo, key=block)]
 
 
 class FuzzyIndex:
