@@ -33,7 +33,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 W = TypeVar("W")
 
-BATCH = 128
+BATCH = 128  # items per message; the first ones are smaller, so the loader starts sooner
+FIRST_BATCH = 8
 _ITEMS, _ERROR, _DONE = "items", "error", "done"
 
 
@@ -152,6 +153,7 @@ def _child(argv: list[str]) -> None:
         outbox.put(pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL))
 
     batch: list[Any] = []
+    size = FIRST_BATCH
     try:
         module, name, args = pickle.loads(sys.stdin.buffer.read())
         sys.stdin.close()
@@ -160,9 +162,9 @@ def _child(argv: list[str]) -> None:
             fn = getattr(fn, part)
         for item in fn(*args):
             batch.append(item)
-            if len(batch) >= BATCH:
+            if len(batch) >= size:
                 put(_ITEMS, batch)
-                batch = []
+                batch, size = [], min(BATCH, size * 2)
         if batch:
             put(_ITEMS, batch)
         put(_DONE, None)
