@@ -262,8 +262,12 @@ def _store(
         )
     }
     seen: set[str] = set()
-    tracked = observe.tracked(spec.name)
-    added_data: list[tuple[str, dict[str, Any], date]] = []  # for the change rules
+    first_release = not existing
+    drafts = (  # the change rules' events of new records, made as they come
+        observe.Drafts(conn, release, release_id, first_release)
+        if observe.tracked(spec.name)
+        else None
+    )
     added: list[str] = []  # ids: the rows themselves go once written (a whole registry's raw
     pending: list[dict[str, Any]] = []  # text would not fit in memory)
     pending_records: list[Record] = []  # the records of ``pending``, for ``SourceSpec.stored``
@@ -301,8 +305,8 @@ def _store(
             report.n_older += 1  # an older version than the one stored: history, not news
             continue
         if old is None:
-            if tracked:
-                added_data.append((item.record_id, item.data, when))
+            if drafts is not None:
+                drafts.add(item.record_id, item.data, when)
             raw, packed = stored_raw(item)
             added.append(item.record_id)
             pending.append(
@@ -331,7 +335,6 @@ def _store(
                 returned.add(item.record_id)
     _flush(conn, spec, pending, pending_records)
     report.n_added = len(added)
-    first_release = not existing
     changes: list[dict[str, Any]] = []
     if not first_release:
         changes += [
@@ -423,13 +426,13 @@ def _store(
         ]
     report.n_removed = len(gone)
     insert_rows(conn, record_change, changes)
-    if observe.tracked(spec.name):
+    if drafts is not None:
         report.n_events = observe.record_events(
             conn,
             release,
             release_id,
             baseline=first_release,
-            added=[(rid, data, when) for rid, data, when in added_data],
+            drafts=drafts,
             changed=[
                 (
                     rec.record_id,

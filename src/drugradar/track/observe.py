@@ -40,35 +40,57 @@ def tracked(source: str) -> bool:
     return rule_for(source) is not None
 
 
+class Drafts:
+    """The events of one release, made as its records come: a new record's are made as it is
+    read (``add``), so the store need not keep every new record's data until the end (a whole
+    registry's studies would not fit in memory); ``record_events`` makes the rest and saves."""
+
+    def __init__(self, conn: Connection, release: Release, release_id: int, baseline: bool):
+        self.source = release.spec.name
+        self.release_id = release_id
+        self.rule = rule_for(self.source)
+        since = _previous(conn, self.source, release_id) if release.spec.snapshot else None
+        self.ctx = Context(self.source, release.release_date, baseline, since=since)
+        self.drafts: list[tuple[Change, Sighting]] = []
+
+    def emit(
+        self, rid: str, old: JSON | None, new: JSON | None, when: date, c: Context | None = None
+    ) -> None:
+        if self.rule is None:
+            return
+        c = c or self.ctx
+        c = c if when == c.as_of else replace(c, as_of=when)
+        sighting = Sighting(self.source, rid, self.release_id, c.as_of)
+        self.drafts.extend((ch, sighting) for ch in self.rule(c, rid, old, new))
+
+    def add(self, rid: str, data: JSON, when: date) -> None:
+        """A record new to the source."""
+        self.emit(rid, None, data, when)
+
+
 def record_events(
     conn: Connection,
     release: Release,
     release_id: int,
     *,
     baseline: bool,
-    added: Iterable[tuple[str, JSON, date]],
+    added: Iterable[tuple[str, JSON, date]] = (),
     changed: Iterable[tuple[str, JSON | None, JSON, date]],
     gone: Iterable[str],
     seen: set[str],
     returned: set[str] | None = None,
+    drafts: Drafts | None = None,
 ) -> int:
     """Store the events of one release; return how many drafts it made (new or merged).
 
-    ``returned``: records of a full-snapshot source that had left it and are back; the rule
-    sees them as reappeared (their stored version is the one from before they left)."""
-    source = release.spec.name
-    rule = rule_for(source)
-    if rule is None:
+    ``drafts``: those made already (``Drafts.add`` for the new records, as they were read);
+    ``added``: new records not given to it. ``returned``: records of a full-snapshot source
+    that had left it and are back; the rule sees them as reappeared (their stored version is
+    the one from before they left)."""
+    if rule_for(release.spec.name) is None:
         return 0
-    since = _previous(conn, source, release_id) if release.spec.snapshot else None
-    ctx = Context(source, release.release_date, baseline, since=since)
-    drafts: list[tuple[Change, Sighting]] = []
-
-    def emit(rid: str, old: JSON | None, new: JSON | None, when: date, c: Context = ctx) -> None:
-        c = c if when == c.as_of else replace(c, as_of=when)
-        sighting = Sighting(source, rid, release_id, c.as_of)
-        drafts.extend((ch, sighting) for ch in rule(c, rid, old, new))
-
+    out = drafts if drafts is not None else Drafts(conn, release, release_id, baseline)
+    source, ctx = out.source, out.ctx
     left: set[str] = set()
     back: set[str] = set()
     if release.scope:
@@ -83,18 +105,18 @@ def record_events(
     back |= returned or set()
     again = replace(ctx, reappeared=True)
     for rid, data, when in added:
-        emit(rid, None, data, when)
+        out.add(rid, data, when)
     changed_ids: set[str] = set()
     for rid, old, new, when in changed:
         changed_ids.add(rid)
-        emit(rid, old, new, when, again if rid in back else ctx)
+        out.emit(rid, old, new, when, again if rid in back else ctx)
     still = back - changed_ids
     for rid, data in _current(conn, source, still).items():
-        emit(rid, data, data, release.release_date, again)
+        out.emit(rid, data, data, release.release_date, again)
     for rid, data in _current(conn, source, set(gone) | left).items():
-        emit(rid, data, None, release.release_date)
-    save(conn, drafts)
-    return len(drafts)
+        out.emit(rid, data, None, release.release_date)
+    save(conn, out.drafts)
+    return len(out.drafts)
 
 
 def _previous(conn: Connection, source: str, release_id: int) -> date | None:
