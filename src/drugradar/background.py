@@ -27,7 +27,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -56,9 +55,8 @@ def background(
     once ``idle`` has no work left, so that the caller may do some of its own (once per wait:
     the next item is then waited for)."""
     read_end, write_end = os.pipe()
-    env = dict(os.environ)
-    here = str(Path(__file__).resolve().parent.parent)  # this very drugradar, whatever the path
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    env = dict(os.environ)  # the child finds modules where this process does, in that order
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "drugradar.background", str(write_end), str(depth)],

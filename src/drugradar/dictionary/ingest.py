@@ -430,9 +430,7 @@ def _store(
         report.n_events = observe.record_events(
             conn,
             release,
-            release_id,
-            baseline=first_release,
-            drafts=drafts,
+            drafts,
             changed=[
                 (
                     rec.record_id,

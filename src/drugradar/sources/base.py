@@ -86,13 +86,19 @@ def unpack_raw(raw: str | None, packed: bytes | None) -> str | None:
     return zstandard.decompress(bytes(packed)).decode() if packed is not None else raw
 
 
+def raw_columns(raw: str | None) -> tuple[str | None, bytes | None]:
+    """The ``raw`` and ``raw_packed`` columns for a raw text: packed when long."""
+    if raw is not None and len(raw) > PACK_OVER:
+        return None, pack_raw(raw)
+    return raw, None
+
+
 def stored_raw(record: Record) -> tuple[str | None, bytes | None]:
-    """The ``raw`` and ``raw_packed`` columns to store for ``record``."""
+    """The ``raw`` and ``raw_packed`` columns to store for ``record`` (packed by its reader,
+    or here)."""
     if record.raw_packed is not None:
         return None, record.raw_packed
-    if record.raw is not None and len(record.raw) > PACK_OVER:
-        return None, pack_raw(record.raw)
-    return record.raw, None
+    return raw_columns(record.raw)
 
 
 @dataclass(frozen=True, slots=True)

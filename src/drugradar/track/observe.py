@@ -51,7 +51,7 @@ class Drafts:
         self.rule = rule_for(self.source)
         since = _previous(conn, self.source, release_id) if release.spec.snapshot else None
         self.ctx = Context(self.source, release.release_date, baseline, since=since)
-        self.drafts: list[tuple[Change, Sighting]] = []
+        self.made: list[tuple[Change, Sighting]] = []
 
     def emit(
         self, rid: str, old: JSON | None, new: JSON | None, when: date, c: Context | None = None
@@ -61,7 +61,7 @@ class Drafts:
         c = c or self.ctx
         c = c if when == c.as_of else replace(c, as_of=when)
         sighting = Sighting(self.source, rid, self.release_id, c.as_of)
-        self.drafts.extend((ch, sighting) for ch in self.rule(c, rid, old, new))
+        self.made.extend((ch, sighting) for ch in self.rule(c, rid, old, new))
 
     def add(self, rid: str, data: JSON, when: date) -> None:
         """A record new to the source."""
@@ -71,26 +71,19 @@ class Drafts:
 def record_events(
     conn: Connection,
     release: Release,
-    release_id: int,
+    drafts: Drafts,
     *,
-    baseline: bool,
-    added: Iterable[tuple[str, JSON, date]] = (),
     changed: Iterable[tuple[str, JSON | None, JSON, date]],
     gone: Iterable[str],
     seen: set[str],
     returned: set[str] | None = None,
-    drafts: Drafts | None = None,
 ) -> int:
     """Store the events of one release; return how many drafts it made (new or merged).
 
-    ``drafts``: those made already (``Drafts.add`` for the new records, as they were read);
-    ``added``: new records not given to it. ``returned``: records of a full-snapshot source
-    that had left it and are back; the rule sees them as reappeared (their stored version is
-    the one from before they left)."""
-    if rule_for(release.spec.name) is None:
-        return 0
-    out = drafts if drafts is not None else Drafts(conn, release, release_id, baseline)
-    source, ctx = out.source, out.ctx
+    ``drafts``: those of its new records, made as they were read (``Drafts.add``); the rest are
+    made here. ``returned``: records of a full-snapshot source that had left it and are back;
+    the rule sees them as reappeared (their stored version is the one from before they left)."""
+    source, ctx, release_id = drafts.source, drafts.ctx, drafts.release_id
     left: set[str] = set()
     back: set[str] = set()
     if release.scope:
@@ -104,19 +97,17 @@ def record_events(
         _keep_members(conn, source, release.scope, release_id, members, ever)
     back |= returned or set()
     again = replace(ctx, reappeared=True)
-    for rid, data, when in added:
-        out.add(rid, data, when)
     changed_ids: set[str] = set()
     for rid, old, new, when in changed:
         changed_ids.add(rid)
-        out.emit(rid, old, new, when, again if rid in back else ctx)
+        drafts.emit(rid, old, new, when, again if rid in back else ctx)
     still = back - changed_ids
     for rid, data in _current(conn, source, still).items():
-        out.emit(rid, data, data, release.release_date, again)
+        drafts.emit(rid, data, data, release.release_date, again)
     for rid, data in _current(conn, source, set(gone) | left).items():
-        out.emit(rid, data, None, release.release_date)
-    save(conn, out.drafts)
-    return len(out.drafts)
+        drafts.emit(rid, data, None, release.release_date)
+    save(conn, drafts.made)
+    return len(drafts.made)
 
 
 def _previous(conn: Connection, source: str, release_id: int) -> date | None:

@@ -10,20 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from drugradar.model.trial import Trial
 from drugradar.sources import ctgov_common as cg
 from drugradar.sources import ctgov_v2
-from drugradar.sources.base import (
-    PACK_OVER,
-    Parsed,
-    Record,
-    Rejected,
-    dump_json,
-    pack_raw,
-    text_hash,
-)
+from drugradar.sources.base import Parsed, Record, Rejected, dump_json, raw_columns, text_hash
 from drugradar.sources.ctgov_v2 import NotGrouped
 
 
@@ -60,35 +52,40 @@ def read_records(
     process, for big inputs): plain data crosses between processes several times cheaper than
     Trial objects, and the content hash the store compares is computed there as well. A version
     that several days of a series share is converted once."""
-    made: dict[int, tuple[Trial, dict[str, Any], str, str]] = {}  # a series' shared versions
+    made: dict[int, _Made] = {}  # a series' shared versions
     series = days is not None or fmt == "tsv"  # readers that hand out one Trial several times
-    packs: dict[str, bytes] = {}  # a series' raw texts, packed once
     for doc in _studies(fmt, paths, as_of, days, skip, until, grouped):
         if isinstance(doc, Rejected | NotGrouped):
             yield doc
             continue
         memo = made.get(id(doc.trial))
-        if memo is None or memo[0] is not doc.trial:
+        if memo is None or memo.trial is not doc.trial:
             data = doc.trial.to_dict()
             text = dump_json(data)
-            memo = (doc.trial, data, text, text_hash(text))
-            if series:  # holding the trial keeps its id from being reused
-                made[id(doc.trial)] = memo
-        raw: str | None = doc.raw
-        packed: bytes | None = None
-        if raw is not None and len(raw) > PACK_OVER:  # packed here, not by the loader
-            packed = packs.get(raw) if series else None
-            if packed is None:
-                packed = pack_raw(raw)
-                if series:
-                    packs[raw] = packed
-            raw = None
+            memo = _Made(doc.trial, data, text, text_hash(text), doc.raw, *raw_columns(doc.raw))
+        elif memo.raw != doc.raw:  # the same study read from another line
+            stored, packed = raw_columns(doc.raw)
+            memo = memo._replace(raw=doc.raw, stored_raw=stored, packed=packed)
+        if series:  # holding the trial keeps its id from being reused
+            made[id(doc.trial)] = memo
         yield Record(
             doc.trial.nct_id,
-            memo[1],
-            raw=raw,
+            memo.data,
+            raw=memo.stored_raw,  # packed here when long, not by the loader
             as_of=doc.as_of,
-            digest=memo[3],
-            text=memo[2],
-            raw_packed=packed,
+            digest=memo.digest,
+            text=memo.text,
+            raw_packed=memo.packed,
         )
+
+
+class _Made(NamedTuple):
+    """A study version made into what a record carries (shared by the days of a series)."""
+
+    trial: Trial
+    data: dict[str, Any]
+    text: str
+    digest: str
+    raw: str | None  # the reader's raw text
+    stored_raw: str | None  # as stored: the text, or None when packed
+    packed: bytes | None
