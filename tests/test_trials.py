@@ -142,6 +142,34 @@ def test_stored_raw_is_each_document_as_the_file_wrote_it(loaded: Engine) -> Non
     assert sum(len(r.raw_packed) for r in rows) * 3 < sum(len(t) for t in files.values())
 
 
+def test_the_collector_is_off_for_the_whole_load_and_on_again_after(
+    loaded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status rebuild and settling hold as many objects as the store: the cyclic collector
+    stays off through them too (its full passes cost a trial load a tenth of its time)."""
+    import gc
+
+    from drugradar.devstatus import build
+    from drugradar.trials import load
+
+    seen: list[tuple[str, bool]] = []
+
+    def spy(name: str, fn: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            seen.append((name, gc.isenabled()))
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(build, "rebuild", spy("rebuild", build.rebuild))
+    monkeypatch.setattr(load, "settle", spy("settle", load.settle))
+    assert gc.isenabled()
+    load_ctgov(loaded, [SAMPLE])
+    assert gc.isenabled()
+    assert {name for name, _ in seen} == {"rebuild", "settle"}
+    assert not any(enabled for _, enabled in seen)
+
+
 def test_parent_companies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from drugradar.resolve.orgs import parent_map, parent_of
 

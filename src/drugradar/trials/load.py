@@ -27,6 +27,7 @@ from drugradar.dictionary.ingest import (
 from drugradar.model.trial import (
     Intervention,
 )
+from drugradar.nogc import no_gc
 from drugradar.resolve import Resolver
 from drugradar.resolve.normalize import norm_key
 from drugradar.sources import ctgov_common as cg
@@ -223,7 +224,7 @@ def load_ctgov(
     gives the snapshot of ``as_of``, or the latest version of each study. ``until`` leaves out
     the days of a series after it; ``on_release`` hears about each release when it is done.
     """
-    with checkpoints_aside(engine):
+    with no_gc(), checkpoints_aside(engine):  # the status rebuild and settling too
         return _load(engine, paths, as_of, replay, force, until, on_release)
 
 
