@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, func, select
@@ -39,13 +40,20 @@ def _tail(key: str) -> str:
     return _label(key[-2:], len(key))
 
 
-def _block(keys: list[str], block: Callable[[str], str], at: str, size: int) -> list[str]:
-    """The keys, laid out by ``block``, whose end is ``at`` and length ``size``: one run."""
+_FIRST_TWO = itemgetter(slice(0, 2))  # C callables: a bisection then calls no Python code
+_LAST_TWO = itemgetter(slice(-2, None))
+
+
+def _block(keys: list[str], end: Callable[[str], str], at: str, size: int) -> list[str]:
+    """The keys, laid out by the ends ``end`` gives (two letters, then length: ``_label``),
+    whose end is ``at`` and length ``size``: one run, found by bisecting first on the two
+    letters, then on the length within them."""
     if len(at) != 2:
         return []
-    label = _label(at, size)
-    lo = bisect_left(keys, label, key=block)
-    return keys[lo : bisect_right(keys, label, lo, key=block)]
+    lo = bisect_left(keys, at, key=end)
+    hi = bisect_right(keys, at, lo, key=end)
+    lo = bisect_left(keys, size, lo, hi, key=len)
+    return keys[lo : bisect_right(keys, size, lo, hi, key=len)]
 
 
 class FuzzyIndex:
@@ -68,11 +76,11 @@ class FuzzyIndex:
 
     def _run(self, end: int, at: str, size: int) -> list[str]:
         """A narrow block (``end`` 0: first letters, 1: last), kept once found: the queries of
-        a load share their ends, and a bisection with a key costs a Python call per step."""
+        a load share their ends."""
         found = self._runs.get((end, at, size))
         if found is None:
-            keys, block = (self.by_head, _head) if end == 0 else (self.by_tail, _tail)
-            found = self._runs[(end, at, size)] = _block(keys, block, at, size)
+            keys, ends = (self.by_head, _FIRST_TWO) if end == 0 else (self.by_tail, _LAST_TWO)
+            found = self._runs[(end, at, size)] = _block(keys, ends, at, size)
         return found
 
     @property
