@@ -225,3 +225,55 @@ def test_trial_events_concern_the_trial_sponsor(loaded: Engine, tmp_path: Path) 
         done = c.execute(select(event.c.concerns_done)).scalars().all()
     assert org_key(sponsor) in set(orgs)
     assert done == [True]
+
+
+def _stored_events(engine: Engine) -> list[tuple[Any, ...]]:
+    e, es = event.c, event_source.c
+    with engine.connect() as c:
+        sightings = dict(
+            c.execute(select(es.event_id, func.count()).group_by(es.event_id)).tuples().all()
+        )
+        rows = c.execute(
+            select(e.id, e.family, e.type, e.entity_id, e.field, e.old_value, e.new_value)
+            .add_columns(e.baseline, e.as_of, e.release_id)
+            .order_by(e.id)
+        ).all()
+    return [(*r[1:], sightings.get(r.id, 0)) for r in rows]
+
+
+def test_events_saved_group_by_group_are_those_of_one_save(
+    engine: Engine, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A load saves the events of new records as it writes them, a group at a time, so that a
+    first load of a whole registry does not hold them all to the end; what it stores is what
+    one save at the end stored: the same events, in the same order, with the same sightings."""
+    from drugradar.dictionary import ingest
+    from drugradar.store import make_engine, migrate
+    from drugradar.track import observe
+
+    from .test_ctgov_xml import TVEC_2018, TVEC_2020
+
+    sizes: list[int] = []
+    real = observe.save
+
+    def spy(conn: Any, drafts: list[Any]) -> Any:
+        sizes.append(len(drafts))
+        return real(conn, drafts)
+
+    monkeypatch.setattr(observe, "save", spy)
+    monkeypatch.setattr(ingest, "FLUSH_ROWS", 4)
+    for path in (TVEC_2018, TVEC_2020):
+        load_ctgov(engine, [path])
+    grouped = _stored_events(engine)
+    saves_grouped = len(sizes)
+
+    monkeypatch.setattr(ingest, "FLUSH_ROWS", 100_000)
+    sizes.clear()
+    once = make_engine(f"sqlite:///{tmp_path / 'once.db'}")
+    migrate(once)
+    for path in (TVEC_2018, TVEC_2020):
+        load_ctgov(once, [path])
+    assert len(sizes) <= 3 < saves_grouped  # at the end of each load (new, then changed)
+    assert _stored_events(once) == grouped
+    assert len(grouped) > 20 and {r[1] for r in grouped if not r[6]}  # changes, not only new
+    once.dispose()

@@ -236,12 +236,20 @@ def _load_release(
 
 
 def _flush(
-    conn: Connection, spec: SourceSpec, rows: list[dict[str, Any]], records: list[Record]
+    conn: Connection,
+    spec: SourceSpec,
+    rows: list[dict[str, Any]],
+    records: list[Record],
+    drafts: observe.Drafts | None,
 ) -> None:
-    """Write new records, then let the source build from them (``SourceSpec.stored``)."""
+    """Write new records, let the source build from them (``SourceSpec.stored``), then save
+    the events made of them so far (a first load of a whole registry would otherwise hold
+    every event until the end)."""
     insert_rows(conn, source_record, rows)
     if spec.stored is not None and rows:
         spec.stored(conn, rows, records)
+    if drafts is not None:
+        drafts.save(conn)
 
 
 def _store(
@@ -276,7 +284,7 @@ def _store(
     for item in spec.parse(release.paths):
         if isinstance(item, Waiting):
             if len(pending) >= WAITING_ROWS:  # the store would wait: it writes meanwhile
-                _flush(conn, spec, pending, pending_records)
+                _flush(conn, spec, pending, pending_records, drafts)
                 pending, pending_records = [], []
             continue
         if isinstance(item, Rejected):
@@ -327,13 +335,13 @@ def _store(
             if spec.stored is not None:
                 pending_records.append(item)
             if len(pending) >= FLUSH_ROWS:  # written while the reader reads on
-                _flush(conn, spec, pending, pending_records)
+                _flush(conn, spec, pending, pending_records, drafts)
                 pending, pending_records = [], []
         elif old[0] != h or old[1]:
             changed.append((item, h))
             if old[1]:  # it had left the source's snapshot and is back
                 returned.add(item.record_id)
-    _flush(conn, spec, pending, pending_records)
+    _flush(conn, spec, pending, pending_records, drafts)
     report.n_added = len(added)
     changes: list[dict[str, Any]] = []
     if not first_release:

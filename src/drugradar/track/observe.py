@@ -51,7 +51,8 @@ class Drafts:
         self.rule = rule_for(self.source)
         since = _previous(conn, self.source, release_id) if release.spec.snapshot else None
         self.ctx = Context(self.source, release.release_date, baseline, since=since)
-        self.made: list[tuple[Change, Sighting]] = []
+        self.made: list[tuple[Change, Sighting]] = []  # not saved yet
+        self.saved = 0  # drafts saved (new events or sightings of stored ones)
 
     def emit(
         self, rid: str, old: JSON | None, new: JSON | None, when: date, c: Context | None = None
@@ -67,6 +68,14 @@ class Drafts:
         """A record new to the source."""
         self.emit(rid, None, data, when)
 
+    def save(self, conn: Connection) -> None:
+        """Save the drafts made so far, in the order they were made (what one save of them
+        all would store: each is merged with the newest event on its field, saved or not)."""
+        if self.made:
+            save(conn, self.made)
+            self.saved += len(self.made)
+            self.made = []
+
 
 def record_events(
     conn: Connection,
@@ -80,9 +89,10 @@ def record_events(
 ) -> int:
     """Store the events of one release; return how many drafts it made (new or merged).
 
-    ``drafts``: those of its new records, made as they were read (``Drafts.add``); the rest are
-    made here. ``returned``: records of a full-snapshot source that had left it and are back;
-    the rule sees them as reappeared (their stored version is the one from before they left)."""
+    ``drafts``: those of its new records, made as they were read (``Drafts.add``) and saved as
+    they were written (``Drafts.save``); the rest are made here. ``returned``: records of a
+    full-snapshot source that had left it and are back; the rule sees them as reappeared
+    (their stored version is the one from before they left)."""
     source, ctx, release_id = drafts.source, drafts.ctx, drafts.release_id
     left: set[str] = set()
     back: set[str] = set()
@@ -106,8 +116,8 @@ def record_events(
         drafts.emit(rid, data, data, release.release_date, again)
     for rid, data in _current(conn, source, set(gone) | left).items():
         drafts.emit(rid, data, None, release.release_date)
-    save(conn, drafts.made)
-    return len(drafts.made)
+    drafts.save(conn)
+    return drafts.saved
 
 
 def _previous(conn: Connection, source: str, release_id: int) -> date | None:
