@@ -176,7 +176,7 @@ def raw_parse_rate(name: str, path: Path) -> tuple[int, int, float]:
 
 
 def bench_ctgov(
-    engine: Engine, data: Path, backend: str, copy_of: Path | None = None, repeats: int = 3
+    engine: Engine, data: Path, backend: str, copy_of: Path | None = None, repeats: int = 5
 ) -> dict[str, Any]:
     """Both inputs loaded into the dictionary database, the TIGIT snapshot then the XML set.
 
