@@ -51,15 +51,15 @@ def _indications(conn: Connection, ncts: list[str]) -> dict[str, list[tuple[str,
         lambda: defaultdict(list)
     )
     tc = trial_condition.c
-    for r in conn.execute(
+    for nct, kind, term, key, disease_id in conn.execute(
         select(tc.nct_id, tc.kind, tc.term, tc.norm_key, tc.disease_id).where(
             tc.nct_id.in_(ncts), tc.kind.in_(("mesh", "condition"))
         )
     ).all():
-        if r.disease_id:
-            by_kind[r.nct_id][r.kind].append((r.disease_id, r.term, r.disease_id))
-        elif r.kind == "condition":
-            by_kind[r.nct_id]["text"].append(("text:" + r.norm_key[:390], r.term, None))
+        if disease_id:
+            by_kind[nct][kind].append((disease_id, term, disease_id))
+        elif kind == "condition":
+            by_kind[nct]["text"].append(("text:" + key[:390], term, None))
     out: dict[str, list[tuple[str, str, str | None]]] = {}
     for nct, kinds in by_kind.items():
         chosen = kinds.get("mesh") or kinds.get("condition") or kinds.get("text") or []
@@ -69,7 +69,7 @@ def _indications(conn: Connection, ncts: list[str]) -> dict[str, list[tuple[str,
 
 def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevStatus]:
     drugs = sorted(set(drug_ids))
-    facts: dict[Key, list[TrialFact]] = defaultdict(list)
+    facts: dict[Key, list[TrialFact]] = {}
     parents: dict[str, tuple[str, str]] = {}
     names: dict[Key, tuple[str, str, str | None]] = {}
     for batch in chunks(drugs, 500):
@@ -129,8 +129,12 @@ def compute(conn: Connection, drug_ids: Iterable[str], as_of: date) -> list[DevS
             fact, trial_cells = per_trial[nct_id]
             for (ikey, country, okey), named in trial_cells:
                 key = (drug_id, ikey, country, okey)
-                facts[key].append(fact)
-                names.setdefault(key, named)
+                had = facts.get(key)
+                if had is None:
+                    facts[key] = [fact]
+                    names[key] = named
+                else:
+                    had.append(fact)
     out = []
     # Cells of one drug mostly share their trials (one row per country of the same studies):
     # phase, activity and sources are worked out once per distinct list of trial facts (the
