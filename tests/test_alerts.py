@@ -9,6 +9,7 @@ vocabulary); the end-to-end test on the real TIGIT replay is ``test_alerts_e2e.p
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -334,3 +335,62 @@ def test_saved_search_raises_entered_events(loaded: Engine, alice: int) -> None:
     found = [e for e in events_by_ids(loaded, list(range(1, 100))) if e.family == "query_result"]
     assert [(e.type, e.concerns[0]) for e in found] == [("entered", ("drug", did))]
     assert sub.follows[0].kind.value == "search"
+
+
+def test_a_load_stopped_before_settling_delivers_when_run_again(
+    loaded: Engine, alice: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trial load resolves what the events of its new studies concern as it builds them; if it
+    stops after storing its release and before settling (a kill, an error), the run that
+    resumes the release still matches those events to their followers.
+
+    The new study is a real one of the TIGIT sample, made synthetic in one field: its first
+    posted date is moved to today, so that its arrival is news (an old study first seen is not).
+    """
+    import lzma
+
+    import orjson
+
+    from drugradar.trials import load as trial_load
+
+    from .test_ctgov_v2 import SAMPLE
+
+    rows = [orjson.loads(x) for x in lzma.decompress(SAMPLE.read_bytes()).splitlines()]
+    sponsor = "Compugen Ltd"
+    held = min(  # one of the sponsor's two studies comes later; the other makes it known
+        r["nct_id"]
+        for r in rows
+        if r["study"]["protocolSection"]["sponsorCollaboratorsModule"]["leadSponsor"]["name"]
+        == sponsor
+    )
+    first = tmp_path / "sample_without_one_study.jsonl"
+    first.write_bytes(b"\n".join(orjson.dumps(r) for r in rows if r["nct_id"] != held))
+    study = rows[max(i for i, r in enumerate(rows) if r["nct_id"] == held)]["study"]
+    today = datetime.now(UTC).date().isoformat()
+    study["protocolSection"]["statusModule"]["studyFirstPostDateStruct"]["date"] = today
+    posted = tmp_path / "synthetic_posted_today.json"
+    posted.write_bytes(orjson.dumps(study))
+    trial_load.load_ctgov(loaded, [first])
+    subs.add_subscription(loaded, alice, organizations=[sponsor])
+
+    def stop(*_: object) -> None:
+        raise RuntimeError("stopped before settling")
+
+    monkeypatch.setattr(trial_load, "settle", stop)
+    with pytest.raises(RuntimeError):
+        trial_load.load_ctgov(loaded, [posted])
+    monkeypatch.undo()
+    with loaded.connect() as c:
+        assert c.execute(select(func.count()).select_from(delivery)).scalar() == 0
+        done = c.execute(select(event.c.concerns_done).where(event.c.entity_id == held))
+        assert done.scalars().all() == [True]  # resolved while storing, not yet matched
+    again = trial_load.load_ctgov(loaded, [posted])
+    assert again.release.status == "resumed"
+    with loaded.connect() as c:
+        delivered = c.execute(
+            select(event.c.entity_kind, event.c.entity_id, event.c.type)
+            .join(delivery, delivery.c.event_id == event.c.id)
+            .where(delivery.c.user_id == alice)
+        ).all()
+    assert {(i, t) for k, i, t in delivered if k == "trial"} == {(held, "posted")}
+    assert {k for k, _, _ in delivered} == {"trial", "dev_status"}  # and its new status rows

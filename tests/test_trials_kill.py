@@ -18,6 +18,8 @@ from drugradar.dictionary import load_vocab
 from drugradar.store import migrate
 from drugradar.store.schema import (
     dev_status,
+    event,
+    event_concern,
     source_record,
     source_release,
     trial,
@@ -71,6 +73,11 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             dev_status.c.activity,
         ),
     }
+    e, ec = event.c, event_concern.c
+    tables["event"] = select(e.family, e.type, e.entity_id, e.field, e.baseline, e.concerns_done)
+    tables["event_concern"] = select(e.entity_id, e.field, ec.kind, ec.ref).join(
+        event, e.id == ec.event_id
+    )
     with engine.connect() as c:
         return {name: sorted(tuple(r) for r in c.execute(q)) for name, q in tables.items()}
 

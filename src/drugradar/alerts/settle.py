@@ -3,6 +3,7 @@ what subscribers follow in the outbox. Loads call ``settle`` once their tables a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
@@ -22,9 +23,11 @@ class SettleReport:
     deliveries: int = 0
 
 
-def settle(engine: Engine) -> SettleReport:
+def settle(engine: Engine, attached: Sequence[int] = ()) -> SettleReport:
+    """``attached``: events whose concerns the load resolved already (``concerns.attach_pending``
+    in its own transaction), settled with those still pending."""
     report = SettleReport()
-    ids = concerns.attach(engine)
+    ids = sorted({*attached, *concerns.attach(engine)})
     report.events = len(ids)
     if not ids:
         return report

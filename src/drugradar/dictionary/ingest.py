@@ -242,14 +242,14 @@ def _flush(
     records: list[Record],
     drafts: observe.Drafts | None,
 ) -> None:
-    """Write new records, let the source build from them (``SourceSpec.stored``), then save
-    the events made of them so far (a first load of a whole registry would otherwise hold
-    every event until the end)."""
+    """Write new records and save the events made of them so far (a first load of a whole
+    registry would otherwise hold every event until the end), then let the source build from
+    them (``SourceSpec.stored``), the events included."""
     insert_rows(conn, source_record, rows)
-    if spec.stored is not None and rows:
-        spec.stored(conn, rows, records)
     if drafts is not None:
         drafts.save(conn)
+    if spec.stored is not None and rows:
+        spec.stored(conn, rows, records)
 
 
 def _store(

@@ -135,8 +135,8 @@ class SourceSpec:
     parse: Callable[[Sequence[Path]], Iterator[Parsed | Waiting]]
     snapshot: bool = True  # a release holds all records: those missing from it were removed
     # Called in the store's transaction with each group of new records as it is written (their
-    # ``source_record`` rows, and the records themselves, in the same order): a loader builds
-    # its tables from them while the reader reads on.
+    # ``source_record`` rows, and the records themselves, in the same order), their events
+    # saved: a loader builds its tables from them while the reader reads on.
     stored: Callable[[Any, list[JSONDict], list[Record]], None] | None = None
 
 

@@ -49,16 +49,22 @@ PROFILE_TABLES = (approval, patent, exclusivity, designation, safety_communicati
 
 def attach(engine: Engine) -> list[int]:
     """Resolve the concerns of every pending event; return the ids of the events done."""
-    done: list[int] = []
     with engine.begin() as conn:
-        pending = conn.execute(
-            select(event.c.id, event.c.entity_kind, event.c.entity_id, event.c.hints).where(
-                event.c.concerns_done.is_(False)
-            )
-        ).all()
-        for batch in chunks(pending, 2000):
-            _attach_batch(conn, batch)
-            done += [r.id for r in batch]
+        return attach_pending(conn)
+
+
+def attach_pending(conn: Connection) -> list[int]:
+    """``attach`` in ``conn``'s transaction: a load that has just built the tables its new
+    events concern resolves them there, while its reader reads on (``trials.load``)."""
+    done: list[int] = []
+    pending = conn.execute(
+        select(event.c.id, event.c.entity_kind, event.c.entity_id, event.c.hints).where(
+            event.c.concerns_done.is_(False)
+        )
+    ).all()
+    for batch in chunks(pending, 2000):
+        _attach_batch(conn, batch)
+        done += [r.id for r in batch]
     return done
 
 

@@ -188,6 +188,14 @@ def _keep_members(
     _SCOPES[(source, scope)] = (release_id, frozenset(seen), ever | seen)
 
 
+def event_ids(engine: Engine, release_id: int) -> list[int]:
+    """The events a release raised (first seen in it)."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(select(event.c.id).where(event.c.release_id == release_id)).scalars()
+        )
+
+
 def news_of(engine: Engine, release_ids: Iterable[int]) -> dict[str, tuple[str, int, date]]:
     """Source records with non-baseline events in these releases, keyed the way
     ``dev_status.sources`` names them (NCT ids; ``source:record`` for other sources)."""

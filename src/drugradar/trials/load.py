@@ -53,7 +53,7 @@ from drugradar.store.schema import (
     trial_party,
 )
 from drugradar.store.sync import chunks
-from drugradar.track import observe
+from drugradar.track import concerns, observe
 from drugradar.track.devstatus import News
 from drugradar.trials import regimens
 from drugradar.trials.prefetch import Made, Prefetch
@@ -292,7 +292,10 @@ def _load(
             build_trials(engine, rep.touched, out, resolver, news, prefetch.made, early)
         prefetch.forget()  # what was made ahead for this release and not used
         if rep.release_id is not None:
-            settle(engine)
+            attached = early.attached
+            if rep.status == "resumed":  # killed before it settled: maybe after it attached
+                attached = observe.event_ids(engine, rep.release_id)  # (matching is idempotent)
+            settle(engine, attached)
             mark_done(engine, rep.release_id)
         if on_release is not None:
             on_release(rep)
@@ -330,6 +333,7 @@ class EarlyBuild:
     made: Made
     ids: set[str]  # shared with the prefetcher, which then makes no rows for them
     drugs: set[str] = field(default_factory=set)
+    attached: list[int] = field(default_factory=list)  # events whose concerns are resolved
 
     def __call__(self, conn: Connection, rows: list[dict[str, Any]], records: list[Record]) -> None:
         stored = [
@@ -342,6 +346,9 @@ class EarlyBuild:
         ids = [s.record_id for s in stored]
         self.drugs |= _replace(conn, ids, stored, self.made, self.resolver, self.report)
         self.ids.update(ids)
+        # The events of these studies (saved just before) concern what was just built: their
+        # concerns are resolved now, beside the reader, not after the last study.
+        self.attached += concerns.attach_pending(conn)
 
 
 def build_trials(
