@@ -108,6 +108,49 @@ def test_a_change_back_and_forth_is_three_events(engine: Engine) -> None:
     assert [(e.old, e.new) for e in reversed(found)] == moves
 
 
+def test_many_new_events_get_their_own_sightings_and_concerns(engine: Engine) -> None:
+    """Synthetic drafts (not real data), more than one insert batch, saved after an event that
+    was deleted again: each stored event carries its own sighting and concern, whichever way the
+    backend hands out the new ids."""
+    r = new_release(engine, "ctgov", date(2020, 5, 1))
+    day = date(2020, 5, 1)
+
+    def draft(n: int) -> tuple[Change, Sighting]:
+        nct = f"NCT9{n:07d}"
+        change = Change(
+            "clinical_trial",
+            "status_changed",
+            "trial",
+            nct,
+            f"status of {nct}",
+            field="overall_status",
+            old="RECRUITING",
+            new="SUSPENDED",
+            materiality=Materiality.MEDIUM,
+            concerns=[("drug", f"D-synthetic-{n}")],
+        )
+        return change, Sighting("ctgov", nct, r, day)
+
+    with engine.begin() as c:
+        save(c, [draft(0), draft(1)])
+        top = c.execute(select(func.max(event.c.id))).scalar_one()
+        c.execute(event_concern.delete().where(event_concern.c.event_id == top))
+        c.execute(event_source.delete().where(event_source.c.event_id == top))
+        c.execute(event.delete().where(event.c.id == top))
+    with engine.begin() as c:
+        report = save(c, [draft(n) for n in range(2, 2502)])
+    assert (report.new, report.merged) == (2500, 0)
+    with engine.connect() as c:
+        events = dict(c.execute(select(event.c.id, event.c.entity_id)).all())
+        sightings = c.execute(select(event_source.c.event_id, event_source.c.record_id)).all()
+        concerned = c.execute(select(event_concern.c.event_id, event_concern.c.ref)).all()
+    assert len(events) == 2501
+    assert sorted(sightings) == sorted(events.items())
+    assert sorted(concerned) == sorted(
+        (i, f"D-synthetic-{int(nct[4:])}") for i, nct in events.items()
+    )
+
+
 def test_fda_application_and_its_original_submission_are_one_event(engine: Engine) -> None:
     """Real Drugs@FDA records of 2019: the application list and the submissions file both show
     a new original approval; the store keeps one event with both sightings."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
 
 CHUNK = 5000
 T = TypeVar("T")
@@ -96,9 +96,10 @@ def sync_rows(
             for batch in chunks(ids):
                 conn.execute(delete(table).where(table.c[surrogate].in_(batch)))
             counts.deleted = len(ids)
-        else:
-            kcols = tuple_(*[table.c[k] for k in key])
-            for kbatch in chunks(gone, 500):
-                conn.execute(delete(table).where(kcols.in_(kbatch)))
+        else:  # one keyed DELETE a row: SQLite scans the whole table for a row-value IN list
+            stmt = delete(table).where(and_(*[table.c[k] == bindparam("k_" + k) for k in key]))
+            names = ["k_" + k for k in key]
+            for kbatch in chunks(gone):
+                conn.execute(stmt, [dict(zip(names, g, strict=True)) for g in kbatch])
             counts.deleted = len(gone)
     return counts
