@@ -97,9 +97,9 @@ def sync_rows(
                 conn.execute(delete(table).where(table.c[surrogate].in_(batch)))
             counts.deleted = len(ids)
         else:  # one keyed DELETE a row: SQLite scans the whole table for a row-value IN list
-            stmt = delete(table).where(and_(*[table.c[k] == bindparam("k_" + k) for k in key]))
+            drop = delete(table).where(and_(*[table.c[k] == bindparam("k_" + k) for k in key]))
             names = ["k_" + k for k in key]
             for kbatch in chunks(gone):
-                conn.execute(stmt, [dict(zip(names, g, strict=True)) for g in kbatch])
+                conn.execute(drop, [dict(zip(names, g, strict=True)) for g in kbatch])
             counts.deleted = len(gone)
     return counts
