@@ -422,6 +422,7 @@ approval = Table(
     *provenance_columns(),
     Index("ix_approval_drug_id", "drug_id"),
     Index("ix_approval_application", "application"),
+    Index("ix_approval_source_record", "source", "source_record_id"),  # an event's drugs
 )
 
 patent = Table(
@@ -439,6 +440,7 @@ patent = Table(
     Column("delisted", Boolean),
     *provenance_columns(),
     Index("ix_patent_drug_id", "drug_id"),
+    Index("ix_patent_source_record", "source", "source_record_id"),  # an event's drugs
 )
 
 exclusivity = Table(
@@ -453,6 +455,7 @@ exclusivity = Table(
     Column("expires", Date),
     *provenance_columns(),
     Index("ix_exclusivity_drug_id", "drug_id"),
+    Index("ix_exclusivity_source_record", "source", "source_record_id"),  # an event's drugs
 )
 
 designation = Table(
@@ -471,6 +474,7 @@ designation = Table(
     Column("url", String(400)),
     *provenance_columns(),
     Index("ix_designation_drug_id", "drug_id"),
+    Index("ix_designation_source_record", "source", "source_record_id"),  # an event's drugs
 )
 
 safety_communication = Table(
@@ -487,6 +491,7 @@ safety_communication = Table(
     Column("url", String(400)),
     *provenance_columns(),
     Index("ix_safety_communication_drug_id", "drug_id"),
+    Index("ix_safety_communication_source_record", "source", "source_record_id"),
 )
 
 label = Table(
