@@ -53,7 +53,10 @@ DELIBERATE = (
     # trials to link again after a dictionary update: those of retired drugs, unlinked names
     ("trial_drug", "SELECT trial_drug.nct_id FROM trial_drug JOIN drug ON drug.id ="),
     ("trial_intervention", "SELECT trial_intervention.name, trial_intervention.other_names,"),
-    ("trial_intervention", "SELECT trial_intervention.nct_id FROM trial_intervention WHERE"),
+    (
+        "trial_intervention",
+        "SELECT trial_intervention.nct_id FROM trial_intervention WHERE trial_intervention.role IN",
+    ),
 )
 _LIST = re.compile(r"\(\?(?:, \?)+\)")
 

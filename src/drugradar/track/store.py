@@ -148,25 +148,23 @@ def _insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert event rows; return their ids, in the rows' order.
 
     On SQLite, SQLAlchemy's ordered RETURNING inserts one row per statement (a load saves
-    thousands of events). There the rows go in as one plain executemany instead: a rowid table
-    gives each new row an id above every id before, so the ids above the old maximum are this
-    insert's rows, in order (the transaction is the database's only writer)."""
+    thousands of events). There the rows go in as one plain executemany instead. The connection
+    holds the write lock through it, and a rowid table gives each new row the largest id plus
+    one, so the rows have consecutive ids ending at ``last_insert_rowid()``."""
     if conn.dialect.name != "sqlite":
         result = conn.execute(
             insert(event).returning(event.c.id, sort_by_parameter_order=True), rows
         )
         return [int(r[0]) for r in result]
-    before = conn.execute(select(func.max(event.c.id))).scalar() or 0
     insert_rows(conn, event, rows)
-    ids = [
-        int(i)
-        for i in conn.execute(
-            select(event.c.id).where(event.c.id > before).order_by(event.c.id)
-        ).scalars()
-    ]
-    if len(ids) != len(rows):  # another writer, or ids not above the old maximum
-        raise RuntimeError(f"inserted {len(rows)} events but found {len(ids)} new ids")
-    return ids
+    last = int(conn.execute(select(func.last_insert_rowid())).scalar_one())
+    first = last - len(rows) + 1
+    found = conn.execute(
+        select(func.count()).select_from(event).where(event.c.id.between(first, last))
+    ).scalar_one()
+    if found != len(rows):  # ids not handed out as above: never silently misattribute
+        raise RuntimeError(f"inserted {len(rows)} events but found {found} ids up to {last}")
+    return list(range(first, last + 1))
 
 
 def _add_sightings(conn: Connection, items: list[tuple[int, Sighting]]) -> None:
